@@ -1,0 +1,41 @@
+# Warnings apply to Custos code only, never to third-party headers (included as SYSTEM).
+set(CUSTOS_WARNINGS -Wall -Wextra -Wshadow -Wconversion -Wno-sign-conversion -Werror=unused-result)
+if(CUSTOS_WERROR)
+  list(APPEND CUSTOS_WARNINGS -Werror)
+endif()
+
+# custos_library(NAME SRCS a.cc b.cc DEPS lib...)
+function(custos_library name)
+  cmake_parse_arguments(A "" "" "SRCS;DEPS" ${ARGN})
+  add_library(${name} STATIC ${A_SRCS})
+  target_link_libraries(${name} PUBLIC custos_headers ${A_DEPS})
+  target_compile_options(${name} PRIVATE ${CUSTOS_WARNINGS})
+endfunction()
+
+# custos_test(NAME SRCS a_test.cc DEPS lib... [LABELS l...]) — a GoogleTest binary whose tests
+# are registered with ctest one by one.
+function(custos_test name)
+  cmake_parse_arguments(A "" "TIMEOUT" "SRCS;DEPS;LABELS" ${ARGN})
+  add_executable(${name} ${A_SRCS})
+  target_link_libraries(${name} PRIVATE custos_headers ${A_DEPS} custos_testing GTest::gtest GTest::gmock GTest::gtest_main)
+  target_compile_options(${name} PRIVATE ${CUSTOS_WARNINGS})
+  if(NOT A_TIMEOUT)
+    set(A_TIMEOUT 300)
+  endif()
+  if(NOT A_LABELS)
+    set(A_LABELS unit)
+  endif()
+  gtest_discover_tests(${name} DISCOVERY_TIMEOUT 60
+    PROPERTIES TIMEOUT ${A_TIMEOUT} LABELS "${A_LABELS}")
+endfunction()
+
+# custos_benchmark(NAME SRCS a_benchmark.cc DEPS lib...)
+function(custos_benchmark name)
+  if(NOT CUSTOS_BENCHMARKS)
+    return()
+  endif()
+  cmake_parse_arguments(A "" "" "SRCS;DEPS" ${ARGN})
+  add_executable(${name} ${A_SRCS})
+  target_link_libraries(${name} PRIVATE custos_headers ${A_DEPS} benchmark::benchmark benchmark::benchmark_main)
+  target_compile_options(${name} PRIVATE ${CUSTOS_WARNINGS})
+endfunction()

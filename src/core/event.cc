@@ -1,0 +1,23 @@
+#include "custos/event.h"
+
+namespace custos {
+
+const char* EventTypeName(EventType type) {
+  switch (type) {
+    case EventType::kTrackStart:
+      return "track_start";
+    case EventType::kTrackEnd:
+      return "track_end";
+    case EventType::kZoneEnter:
+      return "zone_enter";
+    case EventType::kZoneLeave:
+      return "zone_leave";
+    case EventType::kLineCross:
+      return "line_cross";
+    case EventType::kLoiter:
+      return "loiter";
+  }
+  return "unknown";
+}
+
+}  // namespace custos
