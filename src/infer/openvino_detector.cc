@@ -1,0 +1,271 @@
+#include "infer/openvino_detector.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <utility>
+
+#include <opencv2/imgproc.hpp>
+#include <openvino/core/except.hpp>
+
+#include "absl/strings/str_cat.h"
+#include "custos/status.h"
+#include "infer/decoders.h"
+
+namespace custos::infer {
+namespace {
+
+absl::Status CheckDecoder(const ModelSpec& spec, const ov::CompiledModel& compiled) {
+  const size_t outputs = compiled.outputs().size();
+  if (spec.decoder == "nanodet") {
+    if (outputs != 2 * spec.strides.size()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("model '", spec.name, "' has ", outputs, " outputs; the nanodet decoder "
+                       "expects 2 per stride (", spec.strides.size(), " strides)"));
+    }
+  } else if (spec.decoder == "yolov8" || spec.decoder == "ssd") {
+    if (outputs != 1) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "model '", spec.name, "' has ", outputs, " outputs; the ", spec.decoder,
+          " decoder expects 1"));
+    }
+  } else {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "model '", spec.name, "': unknown decoder '", spec.decoder,
+        "' (supported: nanodet, yolov8, ssd; see docs/models.md)"));
+  }
+  if (spec.input.layout != "NCHW" && spec.input.layout != "NHWC") {
+    return absl::InvalidArgumentError(absl::StrCat("model '", spec.name, "': input layout '",
+                                                   spec.input.layout, "' must be NCHW or NHWC"));
+  }
+  return absl::OkStatus();
+}
+
+// Orders outputs for the nanodet decoder: score tensors by decreasing row count (= increasing
+// stride), then box tensors (4 * (reg_max + 1) columns) likewise. Front ends do not keep the
+// order of a model's outputs, so it is derived from their shapes.
+std::vector<ov::Tensor> NanoDetOutputOrder(const ModelSpec& spec,
+                                           std::vector<ov::Tensor> outputs) {
+  const size_t box_cols = static_cast<size_t>(4 * (spec.reg_max + 1));
+  auto rank = [&](const ov::Tensor& t) {
+    // Box tensors after score tensors; within each, larger (finer-stride) tensors first.
+    return std::pair<bool, size_t>(t.get_shape().back() == box_cols, SIZE_MAX - t.get_size());
+  };
+  std::stable_sort(outputs.begin(), outputs.end(),
+                   [&](const ov::Tensor& a, const ov::Tensor& b) { return rank(a) < rank(b); });
+  return outputs;
+}
+
+// Runs two random inputs as one batch and one by one; true when the outputs agree.
+bool BatchMatchesSingle(ov::CompiledModel& compiled, const ov::Shape& single) {
+  ov::Shape pair = single;
+  pair[0] = 2;
+  ov::Tensor batch(ov::element::f32, pair);
+  cv::Mat values(1, static_cast<int>(batch.get_size()), CV_32F, batch.data<float>());
+  cv::randu(values, -1.0f, 1.0f);
+  ov::InferRequest request = compiled.create_infer_request();
+  request.set_input_tensor(batch);
+  request.infer();
+  std::vector<std::vector<float>> batched;
+  for (size_t o = 0; o < compiled.outputs().size(); ++o) {
+    const ov::Tensor t = request.get_output_tensor(o);
+    batched.emplace_back(t.data<const float>(), t.data<const float>() + t.get_size());
+  }
+  const size_t per_image = batch.get_size() / 2;
+  for (size_t b = 0; b < 2; ++b) {
+    ov::Tensor one(ov::element::f32, single, batch.data<float>() + b * per_image);
+    request.set_input_tensor(one);
+    request.infer();
+    for (size_t o = 0; o < compiled.outputs().size(); ++o) {
+      const ov::Tensor t = request.get_output_tensor(o);
+      const float* got = t.data<const float>();
+      if (batched[o].size() != 2 * t.get_size()) return false;
+      for (size_t i = 0; i < t.get_size(); ++i) {
+        if (std::abs(batched[o][b * t.get_size() + i] - got[i]) > 1e-3f * (1 + std::abs(got[i]))) {
+          return false;
+        }
+      }
+    }
+  }
+  return true;
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<OpenVinoDetector>> OpenVinoDetector::Create(
+    const ModelSpec& spec, const DetectorOptions& options) {
+  if (options.verify_checksums) CUSTOS_RETURN_IF_ERROR(VerifyModel(spec));
+  if (options.max_batch < 1) {
+    return absl::InvalidArgumentError("detector max_batch must be at least 1");
+  }
+  try {
+    ov::Core core;
+    std::shared_ptr<ov::Model> model = core.read_model(spec.FilePath());
+    if (model->inputs().size() != 1) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "model '", spec.name, "' has ", model->inputs().size(), " inputs; detectors take one"));
+    }
+    const bool nchw = spec.input.layout == "NCHW";
+    const int64_t h = spec.input.height, w = spec.input.width;
+    ov::AnyMap config = {ov::hint::performance_mode(ov::hint::PerformanceMode::LATENCY)};
+    if (options.threads > 0) config.emplace(ov::inference_num_threads(options.threads));
+    const ov::PartialShape single =
+        nchw ? ov::PartialShape{1, 3, h, w} : ov::PartialShape{1, h, w, 3};
+    int max_batch = 1;
+    ov::CompiledModel compiled;
+    if (options.max_batch > 1) {
+      // A dynamic batch lets one inference serve several regions and cameras, but graphs whose
+      // reshapes pin the batch size compute garbage for batch > 1 without failing; such models
+      // keep batch 1 (the service then runs merged requests one image at a time).
+      try {
+        model->reshape(nchw ? ov::PartialShape{-1, 3, h, w} : ov::PartialShape{-1, h, w, 3});
+        compiled = core.compile_model(model, "CPU", config);
+        if (BatchMatchesSingle(compiled, single.to_shape())) max_batch = options.max_batch;
+      } catch (const ov::Exception&) {
+      }
+    }
+    if (max_batch == 1) {
+      model->reshape(single);
+      compiled = core.compile_model(model, "CPU", config);
+    }
+    CUSTOS_RETURN_IF_ERROR(CheckDecoder(spec, compiled));
+    return std::unique_ptr<OpenVinoDetector>(
+        new OpenVinoDetector(spec, options, std::move(compiled), max_batch));
+  } catch (const std::exception& e) {
+    return absl::InternalError(
+        absl::StrCat("OpenVINO could not load model '", spec.name, "' from ", spec.FilePath(),
+                     ": ", e.what()));
+  }
+}
+
+OpenVinoDetector::OpenVinoDetector(ModelSpec spec, DetectorOptions options,
+                                   ov::CompiledModel compiled, int max_batch)
+    : spec_(std::move(spec)),
+      options_(options),
+      compiled_(std::move(compiled)),
+      max_batch_(max_batch) {}
+
+float OpenVinoDetector::Preprocess(const cv::Mat& image, float* slot) const {
+  const int w = spec_.input.width, h = spec_.input.height;
+  const float scale = std::min(static_cast<float>(w) / static_cast<float>(image.cols),
+                               static_cast<float>(h) / static_cast<float>(image.rows));
+  const cv::Size scaled(std::max(1, static_cast<int>(std::lround(static_cast<float>(image.cols) * scale))),
+                        std::max(1, static_cast<int>(std::lround(static_cast<float>(image.rows) * scale))));
+  // Letterbox: the image at the top-left, padding in the mean colour (zero after normalising).
+  cv::Mat canvas(h, w, CV_8UC3);
+  const auto& mean = spec_.input.mean;
+  const bool rgb = spec_.input.color == "rgb";
+  canvas.setTo(rgb ? cv::Scalar(mean[2], mean[1], mean[0]) : cv::Scalar(mean[0], mean[1], mean[2]));
+  cv::Mat roi = canvas(cv::Rect(0, 0, std::min(w, scaled.width), std::min(h, scaled.height)));
+  if (scaled == image.size()) {
+    image.copyTo(roi);
+  } else {
+    cv::resize(image, roi, roi.size(), 0, 0, cv::INTER_LINEAR);
+  }
+  if (rgb) cv::cvtColor(canvas, canvas, cv::COLOR_BGR2RGB);
+  const auto& stdv = spec_.input.std;
+  if (spec_.input.layout == "NCHW") {
+    std::vector<cv::Mat> planes(3);
+    for (int c = 0; c < 3; ++c) planes[c] = cv::Mat(h, w, CV_32F, slot + static_cast<size_t>(c) * w * h);
+    std::vector<cv::Mat> u8;
+    cv::split(canvas, u8);
+    for (int c = 0; c < 3; ++c) {
+      u8[c].convertTo(planes[c], CV_32F, 1.0 / stdv[c], -mean[c] / stdv[c]);
+    }
+  } else {
+    cv::Mat out(h, w, CV_32FC3, slot);
+    canvas.convertTo(out, CV_32FC3);
+    cv::subtract(out, cv::Scalar(mean[0], mean[1], mean[2]), out);
+    cv::divide(out, cv::Scalar(stdv[0], stdv[1], stdv[2]), out);
+  }
+  return scale;
+}
+
+absl::StatusOr<std::vector<Detections>> OpenVinoDetector::DetectBatch(
+    const std::vector<cv::Mat>& images) {
+  for (const cv::Mat& image : images) {
+    if (image.empty() || image.type() != CV_8UC3) {
+      return absl::InvalidArgumentError("detector input must be a non-empty 8-bit BGR image");
+    }
+  }
+  std::vector<Detections> results;
+  results.reserve(images.size());
+  for (size_t begin = 0; begin < images.size(); begin += static_cast<size_t>(max_batch_)) {
+    const size_t end = std::min(images.size(), begin + static_cast<size_t>(max_batch_));
+    CUSTOS_ASSIGN_OR_RETURN(std::vector<Detections> chunk, RunChunk(images, begin, end));
+    for (Detections& d : chunk) results.push_back(std::move(d));
+  }
+  return results;
+}
+
+absl::StatusOr<std::vector<Detections>> OpenVinoDetector::RunChunk(
+    const std::vector<cv::Mat>& images, size_t begin, size_t end) {
+  const size_t n = end - begin;
+  const size_t h = static_cast<size_t>(spec_.input.height);
+  const size_t w = static_cast<size_t>(spec_.input.width);
+  const ov::Shape shape = spec_.input.layout == "NCHW" ? ov::Shape{n, 3, h, w}
+                                                        : ov::Shape{n, h, w, 3};
+  ov::InferRequest request;
+  {
+    std::lock_guard<std::mutex> lock(pool_mu_);
+    if (!idle_requests_.empty()) {
+      request = std::move(idle_requests_.back());
+      idle_requests_.pop_back();
+    }
+  }
+  std::vector<Detections> results(n);
+  try {
+    if (!request) request = compiled_.create_infer_request();
+    ov::Tensor input(ov::element::f32, shape);
+    float* data = input.data<float>();
+    std::vector<float> scales(n);
+    for (size_t i = 0; i < n; ++i) scales[i] = Preprocess(images[begin + i], data + i * 3 * h * w);
+    request.set_input_tensor(input);
+    request.infer();
+
+    std::vector<ov::Tensor> outputs;
+    for (size_t i = 0; i < compiled_.outputs().size(); ++i) {
+      outputs.push_back(request.get_output_tensor(i));
+    }
+    if (spec_.decoder == "nanodet") outputs = NanoDetOutputOrder(spec_, std::move(outputs));
+
+    for (size_t b = 0; b < n; ++b) {
+      // Views of image b's slice of every output. Outputs are [batch, rows, cols] or, when the
+      // model flattens the batch into its rows, [1, batch * rows, cols].
+      std::vector<OutputView> views;
+      for (const ov::Tensor& t : outputs) {
+        const ov::Shape& s = t.get_shape();
+        const size_t cols = s.back();
+        const size_t rows = t.get_size() / cols / n;
+        views.push_back({t.data<const float>() + b * rows * cols, static_cast<int>(rows),
+                         static_cast<int>(cols)});
+      }
+      absl::StatusOr<Detections> decoded =
+          spec_.decoder == "nanodet" ? DecodeNanoDet(spec_, views, options_.score_floor)
+          : spec_.decoder == "yolov8" ? DecodeYoloV8(spec_, views[0], options_.score_floor)
+                                      : DecodeSsd(spec_, views[0], options_.score_floor);
+      if (!decoded.ok()) return decoded.status();
+      Detections kept = NonMaxSuppression(*std::move(decoded), options_.nms_iou);
+      const cv::Mat& image = images[begin + b];
+      const float inv = 1.0f / scales[b];
+      for (Detection& d : kept) {
+        // Undo the letterbox and clip to the image.
+        float x0 = std::clamp(d.box.x * inv, 0.0f, static_cast<float>(image.cols));
+        float y0 = std::clamp(d.box.y * inv, 0.0f, static_cast<float>(image.rows));
+        float x1 = std::clamp(d.box.Right() * inv, 0.0f, static_cast<float>(image.cols));
+        float y1 = std::clamp(d.box.Bottom() * inv, 0.0f, static_cast<float>(image.rows));
+        if (x1 - x0 < 1 || y1 - y0 < 1) continue;
+        d.box = {x0, y0, x1 - x0, y1 - y0};
+        results[b].push_back(std::move(d));
+      }
+    }
+  } catch (const std::exception& e) {
+    return absl::InternalError(absl::StrCat("inference failed for model '", spec_.name,
+                                            "': ", e.what()));
+  }
+  std::lock_guard<std::mutex> lock(pool_mu_);
+  idle_requests_.push_back(std::move(request));
+  return results;
+}
+
+}  // namespace custos::infer
