@@ -1,0 +1,44 @@
+// The `custos` command-line tool's subcommands. Each returns the process exit status and
+// writes errors to stderr as "custos <command>: <message>".
+#pragma once
+
+#include <string>
+#include <vector>
+
+namespace custos::cli {
+
+struct ModelFlags {
+  std::string manifest;    // models/manifest.yaml by default
+  std::string models_dir;  // var/models by default
+  std::string model = "nanodet-coco";
+};
+
+struct DetectFlags {
+  ModelFlags model;
+  std::vector<std::string> images;
+  bool json = false;
+  float threshold = 0.4f;
+  std::vector<std::string> labels;  // Empty: person and vehicles. "all": every model class.
+};
+int RunDetect(const DetectFlags& flags);
+
+int RunModelsList(const ModelFlags& flags, bool json);
+int RunModelsVerify(const ModelFlags& flags, const std::vector<std::string>& names);
+
+struct AnalyzeFlags {
+  ModelFlags model;
+  std::string input;        // File path or URL.
+  std::string config;       // Optional YAML config.
+  std::string camera;       // Camera id of the config to use (default: the first, or "cli").
+  std::string json_events;  // JSON-lines output file ("-" for stdout).
+  std::string annotate;     // Annotated MP4 output.
+  std::string db;           // SQLite event store.
+  std::string snapshots;    // Folder for best snapshots of each track.
+  double fps = 0;           // Override the detect fps (0: config or 5).
+  int height = 0;           // Override the detect height (0: config or 360).
+  bool progress = true;
+  bool full_frame = false;  // Detect on every full frame instead of motion regions.
+};
+int RunAnalyze(const AnalyzeFlags& flags);
+
+}  // namespace custos::cli

@@ -1,0 +1,44 @@
+#include "cli/common.h"
+
+#include <cstdio>
+
+#include "absl/strings/str_cat.h"
+
+namespace custos::cli {
+
+int Fail(const char* command, const absl::Status& status) {
+  std::fprintf(stderr, "custos %s: %s\n", command, std::string(status.message()).c_str());
+  switch (status.code()) {
+    case absl::StatusCode::kInvalidArgument:
+    case absl::StatusCode::kNotFound:
+      return 2;
+    case absl::StatusCode::kDataLoss:
+      return 3;
+    default:
+      return 1;
+  }
+}
+
+absl::StatusOr<infer::ModelSpec> LoadModelSpec(const ModelFlags& flags) {
+  const std::string manifest =
+      flags.manifest.empty() ? infer::DefaultManifestPath() : flags.manifest;
+  const std::string dir = flags.models_dir.empty() ? infer::DefaultModelsDir() : flags.models_dir;
+  auto specs = infer::LoadManifest(manifest, dir);
+  if (!specs.ok()) return specs.status();
+  return infer::FindModel(*specs, flags.model);
+}
+
+const std::vector<std::string>& DefaultLabels() {
+  static const auto* labels = new std::vector<std::string>{"person", "bicycle", "car",
+                                                          "motorcycle", "bus", "truck"};
+  return *labels;
+}
+
+LabelFilter::LabelFilter(const std::vector<std::string>& labels) {
+  for (const std::string& l : labels.empty() ? DefaultLabels() : labels) {
+    if (l == "all") all_ = true;
+    labels_.insert(l);
+  }
+}
+
+}  // namespace custos::cli

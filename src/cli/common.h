@@ -1,0 +1,41 @@
+// Helpers shared by the CLI commands.
+#pragma once
+
+#include <cmath>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "cli/commands.h"
+#include "infer/model_manifest.h"
+
+namespace custos::cli {
+
+// Prints "custos <command>: <message>" to stderr and returns the exit status for the error.
+int Fail(const char* command, const absl::Status& status);
+
+// The manifest entry named by the flags, with defaults filled in.
+absl::StatusOr<infer::ModelSpec> LoadModelSpec(const ModelFlags& flags);
+
+// The labels Custos tracks by default: people and vehicles.
+const std::vector<std::string>& DefaultLabels();
+
+// Which labels to report: the given list, DefaultLabels() when empty, everything for "all".
+class LabelFilter {
+ public:
+  explicit LabelFilter(const std::vector<std::string>& labels);
+  bool operator()(const std::string& label) const { return all_ || labels_.contains(label); }
+
+ private:
+  bool all_ = false;
+  std::set<std::string> labels_;
+};
+
+inline double RoundTo(double v, int digits) {
+  const double f = std::pow(10.0, digits);
+  return std::round(v * f) / f;
+}
+
+}  // namespace custos::cli

@@ -1,0 +1,85 @@
+// custos: the command-line entry point. Subcommands are wired here; their work lives in
+// commands.h so the CLI stays a thin layer (docs/cli.md).
+#include <cstdio>
+
+#include "CLI/CLI.hpp"
+#include "cli/commands.h"
+#include "spdlog/sinks/stdout_color_sinks.h"
+#include "spdlog/spdlog.h"
+
+int main(int argc, char** argv) {
+  using custos::cli::ModelFlags;
+  CLI::App app{"Custos: accountable video analytics (docs/cli.md)", "custos"};
+  app.require_subcommand(1);
+  app.set_version_flag("--version", std::string("custos 0.1.0"));
+  std::string log_level = "warn";
+  app.add_option("--log-level", log_level, "trace|debug|info|warn|error")->capture_default_str();
+
+  ModelFlags model;
+  auto add_model_flags = [&model](CLI::App* cmd) {
+    cmd->add_option("--manifest", model.manifest, "model manifest (default models/manifest.yaml)");
+    cmd->add_option("--models-dir", model.models_dir, "folder with model files (default var/models)");
+    cmd->add_option("--model", model.model, "detector model name")->capture_default_str();
+  };
+
+  custos::cli::DetectFlags detect;
+  CLI::App* detect_cmd = app.add_subcommand("detect", "detect objects in images");
+  detect_cmd->add_option("images", detect.images, "image files")->required();
+  detect_cmd->add_flag("--json", detect.json, "print JSON");
+  detect_cmd->add_option("--threshold", detect.threshold, "minimum score")->capture_default_str();
+  detect_cmd->add_option("--labels", detect.labels,
+                         "labels to report (default: person and vehicles; 'all' for every class)")
+      ->delimiter(',');
+  add_model_flags(detect_cmd);
+
+  CLI::App* models_cmd = app.add_subcommand("models", "list and verify the models of the manifest");
+  models_cmd->require_subcommand(1);
+  bool models_json = false;
+  CLI::App* list_cmd = models_cmd->add_subcommand("list", "list models");
+  list_cmd->add_flag("--json", models_json, "print JSON");
+  add_model_flags(list_cmd);
+  std::vector<std::string> verify_names;
+  CLI::App* verify_cmd = models_cmd->add_subcommand("verify", "check model files' SHA-256");
+  verify_cmd->add_option("names", verify_names, "models to verify (default: all)");
+  add_model_flags(verify_cmd);
+
+  custos::cli::AnalyzeFlags analyze;
+  CLI::App* analyze_cmd =
+      app.add_subcommand("analyze", "run the analytics pipeline over a video file or stream");
+  analyze_cmd->add_option("input", analyze.input, "video file or rtsp/http URL")->required();
+  analyze_cmd->add_option("--config", analyze.config, "YAML config (zones, lines, detector...)");
+  analyze_cmd->add_option("--camera", analyze.camera, "camera id of the config to apply");
+  analyze_cmd->add_option("--json-events", analyze.json_events, "write events as JSON lines ('-' = stdout)");
+  analyze_cmd->add_option("--annotate", analyze.annotate, "write an annotated MP4");
+  analyze_cmd->add_option("--db", analyze.db, "store events in this SQLite database");
+  analyze_cmd->add_option("--snapshots", analyze.snapshots, "save each track's best snapshot here");
+  analyze_cmd->add_option("--fps", analyze.fps, "analytics frames per second (default 5)");
+  analyze_cmd->add_option("--height", analyze.height, "analytics frame height (default 360)");
+  analyze_cmd->add_flag("--full-frame", analyze.full_frame,
+                        "detect on every whole frame instead of motion regions");
+  bool no_progress = false;
+  analyze_cmd->add_flag("--no-progress", no_progress, "no progress bar");
+  add_model_flags(analyze_cmd);
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
+  }
+  spdlog::set_level(spdlog::level::from_str(log_level));
+  spdlog::set_default_logger(spdlog::stderr_color_mt("custos"));
+  spdlog::set_level(spdlog::level::from_str(log_level));
+
+  if (detect_cmd->parsed()) {
+    detect.model = model;
+    return custos::cli::RunDetect(detect);
+  }
+  if (list_cmd->parsed()) return custos::cli::RunModelsList(model, models_json);
+  if (verify_cmd->parsed()) return custos::cli::RunModelsVerify(model, verify_names);
+  if (analyze_cmd->parsed()) {
+    analyze.model = model;
+    analyze.progress = !no_progress;
+    return custos::cli::RunAnalyze(analyze);
+  }
+  return 2;
+}

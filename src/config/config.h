@@ -1,0 +1,128 @@
+// The Custos configuration file: YAML parsed and validated into typed structs. The schema,
+// defaults and every rule are documented in docs/config.md; examples/config.yaml is a full
+// example. Every problem is reported with "file:line:column: what is wrong and how to fix it".
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "custos/geometry.h"
+
+namespace custos::config {
+
+// The detect stream of a camera: the decoded frames analytics runs on.
+struct DetectConfig {
+  double fps = 5;    // Frames per second handed to motion/detection; > 0.
+  int width = 0;     // Detect frame width in px; 0 = derive from height keeping the aspect.
+  int height = 360;  // Detect frame height in px; 0 = derive from width keeping the aspect.
+};
+
+struct Location {
+  double lat = 0;  // WGS84 degrees, [-90, 90].
+  double lon = 0;  // WGS84 degrees, [-180, 180].
+};
+
+// A polygonal zone. Coordinates are normalised to the detect frame: x, y in [0, 1], origin
+// top-left. A track is in the zone when its foot point (bottom centre of its box) is.
+struct ZoneConfig {
+  std::string name;
+  Polygon polygon;                  // >= 3 points.
+  std::vector<std::string> labels;  // Labels the zone reports; empty = all detector labels.
+  double loiter_s = 0;              // Raise a loiter event after this long inside; 0 = off.
+  int min_frames = 2;               // Consecutive frames inside (outside) before enter (leave).
+};
+
+// A directed counting line from `from` to `to` (normalised coordinates, see ZoneConfig).
+// "Left" and "right" are as seen walking from `from` to `to` on the picture (docs/zones.md).
+struct LineConfig {
+  std::string name;
+  PointF from;
+  PointF to;
+  std::vector<std::string> labels;    // Empty = all detector labels.
+  std::string left_to_right = "in";   // Direction reported for a left-to-right crossing.
+  std::string right_to_left = "out";  // Direction reported for a right-to-left crossing.
+};
+
+enum class RtspTransport { kTcp, kUdp };
+
+struct CameraConfig {
+  std::string id;    // [a-z0-9_-]{1,64}, unique; events and the API use it.
+  std::string name;  // Human-readable name; defaults to id.
+  std::string url;   // rtsp://..., or a file path (relative paths: see ResolvePath).
+  RtspTransport rtsp_transport = RtspTransport::kTcp;
+  bool enabled = true;
+  DetectConfig detect;
+  std::optional<Location> location;
+  std::vector<Polygon> motion_masks;  // Normalised polygons where motion is ignored.
+  std::vector<ZoneConfig> zones;
+  std::vector<LineConfig> lines;
+};
+
+struct DetectorConfig {
+  std::string model = "nanodet-coco";  // A model name from models/manifest.yaml.
+  double score_threshold = 0.4;        // Detections below this score are dropped; [0, 1].
+  // Labels kept from the detector's output; zones, lines and min_score may only use these.
+  std::vector<std::string> labels = {"person", "bicycle", "car", "motorcycle", "bus", "truck"};
+  std::map<std::string, double> min_score;  // Per-label threshold overriding score_threshold.
+};
+
+// Motion detection. The two common knobs are typed; any other key must be a number and is
+// passed through in `extra` for the motion stage, which rejects keys it does not know.
+struct MotionConfig {
+  double threshold = 25;     // Pixel difference (0-255) that counts as motion.
+  double min_area = 0.0005;  // Smallest moving area, as a fraction of the frame; [0, 1].
+  std::map<std::string, double> extra;
+};
+
+// Tracker knobs; as MotionConfig, other numeric keys are passed through in `extra`.
+struct TrackerConfig {
+  int64_t max_lost_ms = 2000;  // A track unseen this long ends.
+  int confirm_hits = 3;        // Detections needed before a track is confirmed.
+  std::map<std::string, double> extra;
+};
+
+struct StoreConfig {
+  std::string sqlite = "events.db";  // SQLite event database path.
+};
+
+struct Config {
+  std::vector<CameraConfig> cameras;  // >= 1, unique ids.
+  DetectorConfig detector;
+  MotionConfig motion;
+  TrackerConfig tracker;
+  StoreConfig store;
+  // Directory of the file LoadConfig read (empty for ParseConfig): relative paths in the
+  // config are relative to it. See ResolvePath.
+  std::string base_dir;
+};
+
+// What the caller knows beyond the file itself. Empty members disable their check.
+struct ParseOptions {
+  // Model name -> the labels that model reports (from models/manifest.yaml). When not empty,
+  // detector.model must be one of the names and detector.labels a subset of its labels.
+  std::map<std::string, std::vector<std::string>> models;
+};
+
+// Parses and validates `text`; `source_name` (usually the file name) prefixes every message.
+// Errors: kInvalidArgument with one line per problem found ("name:line:col: message").
+// Never throws.
+absl::StatusOr<Config> ParseConfig(std::string_view text, std::string_view source_name,
+                                   const ParseOptions& options = {});
+
+// Reads `path` and parses it as ParseConfig does; sets Config::base_dir.
+// Errors: kNotFound (no such file), kPermissionDenied / kUnavailable (cannot read it),
+// kInvalidArgument (see ParseConfig).
+absl::StatusOr<Config> LoadConfig(const std::string& path, const ParseOptions& options = {});
+
+// `path` as given when it is absolute, a URL ("scheme://...") or base_dir is empty; otherwise
+// base_dir/path.
+std::string ResolvePath(const Config& config, const std::string& path);
+
+const char* RtspTransportName(RtspTransport transport);  // "tcp", "udp"
+
+}  // namespace custos::config

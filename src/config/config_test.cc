@@ -1,0 +1,440 @@
+#include "config/config.h"
+
+#include <filesystem>
+#include <fstream>
+#include <string>
+
+#include "core/testing.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+
+namespace custos::config {
+namespace {
+
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+using ::testing::Not;
+
+// A valid camera to which tests append keys; its lines are at 2-3 of the file.
+constexpr char kCamera[] = R"(cameras:
+  - id: entrance
+    url: clip.mp4
+)";
+
+std::string ErrorOf(const std::string& yaml, const ParseOptions& options = {}) {
+  absl::StatusOr<Config> config = ParseConfig(yaml, "config.yaml", options);
+  if (config.ok()) return "<parsed OK>";
+  EXPECT_EQ(config.status().code(), absl::StatusCode::kInvalidArgument);
+  return std::string(config.status().message());
+}
+
+TEST(Config, ParsesAMinimalCameraWithDefaults) {
+  absl::StatusOr<Config> config = ParseConfig(kCamera, "config.yaml");
+  ASSERT_TRUE(config.ok()) << config.status();
+  ASSERT_EQ(config->cameras.size(), 1u);
+  const CameraConfig& cam = config->cameras[0];
+  EXPECT_EQ(cam.id, "entrance");
+  EXPECT_EQ(cam.name, "entrance");
+  EXPECT_EQ(cam.url, "clip.mp4");
+  EXPECT_EQ(cam.rtsp_transport, RtspTransport::kTcp);
+  EXPECT_TRUE(cam.enabled);
+  EXPECT_EQ(cam.detect.fps, 5);
+  EXPECT_EQ(cam.detect.width, 0);
+  EXPECT_EQ(cam.detect.height, 360);
+  EXPECT_FALSE(cam.location.has_value());
+  EXPECT_TRUE(cam.zones.empty());
+  EXPECT_EQ(config->detector.model, "nanodet-coco");
+  EXPECT_DOUBLE_EQ(config->detector.score_threshold, 0.4);
+  EXPECT_THAT(config->detector.labels,
+              ElementsAre("person", "bicycle", "car", "motorcycle", "bus", "truck"));
+  EXPECT_EQ(config->motion.threshold, 25);
+  EXPECT_DOUBLE_EQ(config->motion.min_area, 0.0005);
+  EXPECT_EQ(config->tracker.max_lost_ms, 2000);
+  EXPECT_EQ(config->tracker.confirm_hits, 3);
+  EXPECT_EQ(config->store.sqlite, "events.db");
+  EXPECT_EQ(config->base_dir, "");
+}
+
+TEST(Config, ParsesEveryField) {
+  const std::string yaml = R"(
+cameras:
+  - id: entrance
+    name: Entrance hall
+    url: rtsp://10.0.0.5/s1
+    rtsp_transport: udp
+    enabled: false
+    detect: {fps: 2.5, width: 640, height: 0}
+    location: {lat: 44.81, lon: 20.46}
+    motion_masks:
+      - [[0, 0], [1, 0], [1, 0.1]]
+    zones:
+      - name: door
+        polygon: [[0.1, 0.2], [0.5, 0.2], [0.5, 0.9]]
+        labels: [person]
+        loiter_s: 30
+        min_frames: 4
+    lines:
+      - name: gate
+        points: [[0.5, 0.0], [0.5, 1.0]]
+        labels: [person, car]
+        directions: {left_to_right: east, right_to_left: west}
+detector:
+  model: yolo
+  score_threshold: 0.3
+  labels: [person, car]
+  min_score: {person: 0.5}
+motion: {threshold: 30, min_area: 0.01, blur_px: 5}
+tracker: {max_lost_ms: 1500, confirm_hits: 2, iou: 0.3}
+store: {sqlite: /var/lib/custos/events.db}
+)";
+  absl::StatusOr<Config> config = ParseConfig(yaml, "config.yaml");
+  ASSERT_TRUE(config.ok()) << config.status();
+  const CameraConfig& cam = config->cameras.at(0);
+  EXPECT_EQ(cam.name, "Entrance hall");
+  EXPECT_EQ(cam.rtsp_transport, RtspTransport::kUdp);
+  EXPECT_FALSE(cam.enabled);
+  EXPECT_EQ(cam.detect.fps, 2.5);
+  EXPECT_EQ(cam.detect.width, 640);
+  EXPECT_EQ(cam.detect.height, 0);
+  ASSERT_TRUE(cam.location.has_value());
+  EXPECT_DOUBLE_EQ(cam.location->lat, 44.81);
+  EXPECT_DOUBLE_EQ(cam.location->lon, 20.46);
+  ASSERT_EQ(cam.motion_masks.size(), 1u);
+  EXPECT_EQ(cam.motion_masks[0].size(), 3u);
+  ASSERT_EQ(cam.zones.size(), 1u);
+  EXPECT_EQ(cam.zones[0].name, "door");
+  EXPECT_EQ(cam.zones[0].polygon.size(), 3u);
+  EXPECT_FLOAT_EQ(cam.zones[0].polygon[2].y, 0.9f);
+  EXPECT_THAT(cam.zones[0].labels, ElementsAre("person"));
+  EXPECT_EQ(cam.zones[0].loiter_s, 30);
+  EXPECT_EQ(cam.zones[0].min_frames, 4);
+  ASSERT_EQ(cam.lines.size(), 1u);
+  EXPECT_FLOAT_EQ(cam.lines[0].from.x, 0.5f);
+  EXPECT_FLOAT_EQ(cam.lines[0].to.y, 1.0f);
+  EXPECT_EQ(cam.lines[0].left_to_right, "east");
+  EXPECT_EQ(cam.lines[0].right_to_left, "west");
+  EXPECT_EQ(config->detector.model, "yolo");
+  EXPECT_THAT(config->detector.labels, ElementsAre("person", "car"));
+  EXPECT_EQ(config->detector.min_score.at("person"), 0.5);
+  EXPECT_EQ(config->motion.threshold, 30);
+  EXPECT_EQ(config->motion.extra.at("blur_px"), 5);
+  EXPECT_EQ(config->tracker.max_lost_ms, 1500);
+  EXPECT_EQ(config->tracker.extra.at("iou"), 0.3);
+  EXPECT_EQ(config->store.sqlite, "/var/lib/custos/events.db");
+}
+
+TEST(Config, TheExampleConfigIsValid) {
+  const std::string path = std::string(CUSTOS_SOURCE_DIR) + "/examples/config.yaml";
+  absl::StatusOr<Config> config = LoadConfig(path);
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_GE(config->cameras.size(), 1u);
+  EXPECT_EQ(config->base_dir, std::string(CUSTOS_SOURCE_DIR) + "/examples");
+}
+
+TEST(Config, MalformedYamlReportsTheLineOfTheError) {
+  // Line 4 has a tab where YAML only allows spaces... (yaml-cpp reports the bad token).
+  const std::string yaml = "cameras:\n  - id: a\n    url: x\n    detect: {fps: 5\n  - id: b\n";
+  const std::string error = ErrorOf(yaml);
+  EXPECT_THAT(error, HasSubstr("config.yaml:5:"));
+  EXPECT_THAT(error, HasSubstr("invalid YAML"));
+
+  const std::string bad_indent = "cameras:\n  - id: a\n   url: x\n";
+  EXPECT_THAT(ErrorOf(bad_indent), HasSubstr("config.yaml:3:"));
+
+  const std::string unclosed_flow = "cameras: [{id: a, url: x}\nstore: {sqlite: a.db}\n";
+  EXPECT_THAT(ErrorOf(unclosed_flow), HasSubstr("invalid YAML"));
+}
+
+TEST(Config, UnknownKeyReportsItsLineColumnAndTheKnownKeys) {
+  const std::string error = ErrorOf(std::string(kCamera) + "    zonez: []\n");
+  EXPECT_THAT(error, HasSubstr("config.yaml:4:5: unknown key 'zonez' in cameras[0] (expected "
+                               "one of: id, name, url, rtsp_transport, enabled, detect, "
+                               "location, motion_masks, zones, lines); did you mean 'zones'?"));
+}
+
+TEST(Config, UnknownKeysAreFoundAtEveryLevel) {
+  EXPECT_THAT(ErrorOf(std::string(kCamera) + "detectr: {}\n"),
+              HasSubstr("config.yaml:4:1: unknown key 'detectr' in the top level"));
+  EXPECT_THAT(ErrorOf(std::string(kCamera) + "    detect: {fsp: 5}\n"),
+              HasSubstr("config.yaml:4:14: unknown key 'fsp' in cameras[0].detect"));
+  EXPECT_THAT(ErrorOf(std::string(kCamera) +
+                      "    zones:\n      - {name: z, polygon: [[0,0],[1,0],[1,1]], lables: []}\n"),
+              HasSubstr("config.yaml:5:49: unknown key 'lables' in cameras[0].zones[0]"));
+  EXPECT_THAT(ErrorOf(std::string(kCamera) + "store: {postgres: x}\n"),
+              HasSubstr("unknown key 'postgres' in store"));
+}
+
+TEST(Config, DuplicateKeysAreErrors) {
+  EXPECT_THAT(ErrorOf(std::string(kCamera) + "    url: other.mp4\n"),
+              HasSubstr("config.yaml:4:5: duplicate key 'url' in cameras[0]"));
+}
+
+TEST(Config, WrongTypesNameThePathAndLine) {
+  EXPECT_THAT(ErrorOf("cameras: entrance\n"),
+              HasSubstr("config.yaml:1:10: cameras must be a list, got a scalar"));
+  EXPECT_THAT(ErrorOf(std::string(kCamera) + "    detect: 5\n"),
+              HasSubstr("config.yaml:4:13: cameras[0].detect must be a mapping"));
+  EXPECT_THAT(ErrorOf(std::string(kCamera) + "    enabled: maybe\n"),
+              HasSubstr("cameras[0].enabled must be true or false, got 'maybe'"));
+  EXPECT_THAT(ErrorOf(std::string(kCamera) + "    detect: {fps: fast}\n"),
+              HasSubstr("cameras[0].detect.fps must be a number, got 'fast'"));
+  EXPECT_THAT(ErrorOf(std::string(kCamera) + "    detect: {fps: \"5\"}\n"),
+              HasSubstr("got the quoted string '5' (remove the quotes)"));
+  EXPECT_THAT(ErrorOf(std::string(kCamera) + "    detect: {height: 360.5}\n"),
+              HasSubstr("cameras[0].detect.height must be a whole number"));
+  EXPECT_THAT(ErrorOf("cameras:\n  - id: [a]\n    url: x\n"),
+              HasSubstr("config.yaml:2:9: cameras[0].id must be a string, got a list"));
+  EXPECT_THAT(ErrorOf(std::string(kCamera) + "    name:\n"),
+              HasSubstr("cameras[0].name must be a string, got an empty value (null)"));
+  EXPECT_THAT(ErrorOf(std::string(kCamera) + "motion: {threshold: 10, blur: [1]}\n"),
+              HasSubstr("motion.blur must be a number, got a list"));
+  EXPECT_THAT(ErrorOf("- a\n- b\n"), HasSubstr("the top level must be a mapping"));
+}
+
+TEST(Config, MissingRequiredKeysAreErrors) {
+  EXPECT_THAT(ErrorOf("store: {sqlite: x.db}\n"),
+              HasSubstr("config.yaml:1:1: the top level is missing the required key 'cameras'"));
+  EXPECT_THAT(ErrorOf("cameras:\n  - id: a\n"),
+              HasSubstr("config.yaml:2:5: cameras[0] is missing the required key 'url'"));
+  EXPECT_THAT(ErrorOf("cameras:\n  - url: a\n"), HasSubstr("missing the required key 'id'"));
+  EXPECT_THAT(ErrorOf(std::string(kCamera) + "    zones: [{name: z}]\n"),
+              HasSubstr("cameras[0].zones[0] is missing the required key 'polygon'"));
+  EXPECT_THAT(ErrorOf(std::string(kCamera) + "    lines: [{points: [[0, 0], [1, 1]]}]\n"),
+              HasSubstr("cameras[0].lines[0] is missing the required key 'name'"));
+  EXPECT_THAT(ErrorOf(std::string(kCamera) + "    location: {lat: 1}\n"),
+              HasSubstr("cameras[0].location is missing the required key 'lon'"));
+}
+
+TEST(Config, EmptyInputsAreErrors) {
+  EXPECT_THAT(ErrorOf(""), HasSubstr("config.yaml: the configuration is empty"));
+  EXPECT_THAT(ErrorOf("# only a comment\n"), HasSubstr("the configuration is empty"));
+  EXPECT_THAT(ErrorOf("cameras: []\n"), HasSubstr("cameras is empty"));
+  EXPECT_THAT(ErrorOf("---\ncameras: []\n---\nstore: {}\n"), HasSubstr("found 2 YAML documents"));
+}
+
+TEST(Config, FpsMustBePositive) {
+  EXPECT_THAT(ErrorOf(std::string(kCamera) + "    detect: {fps: 0}\n"),
+              HasSubstr("config.yaml:4:19: cameras[0].detect.fps must be greater than 0"));
+  EXPECT_THAT(ErrorOf(std::string(kCamera) + "    detect: {fps: -5}\n"),
+              HasSubstr("fps must be greater than 0"));
+  EXPECT_THAT(ErrorOf(std::string(kCamera) + "    detect: {fps: .nan}\n"),
+              HasSubstr("fps must be a number"));
+  EXPECT_THAT(ErrorOf(std::string(kCamera) + "    detect: {fps: 1e400}\n"),
+              HasSubstr("fps must be a number"));
+}
+
+TEST(Config, DetectSizeIsBoundedAndNotBothZero) {
+  EXPECT_THAT(ErrorOf(std::string(kCamera) + "    detect: {width: 0, height: 0}\n"),
+              HasSubstr("width and height are both 0"));
+  EXPECT_THAT(ErrorOf(std::string(kCamera) + "    detect: {width: -1}\n"),
+              HasSubstr("cameras[0].detect.width must be between 0 and 8192, got -1"));
+  EXPECT_THAT(ErrorOf(std::string(kCamera) + "    detect: {height: 99999999999999999999999}\n"),
+              HasSubstr("cameras[0].detect.height must be a whole number"));
+}
+
+TEST(Config, CoordinatesMustBeInsideTheUnitSquare) {
+  EXPECT_THAT(
+      ErrorOf(
+          std::string(kCamera) +
+          "    zones:\n      - name: z\n        polygon: [[0.1, 0.2], [1.5, 0.2], [0.5, 0.9]]\n"),
+      HasSubstr("config.yaml:6:32: cameras[0].zones[0].polygon[1]: x = 1.5 is outside [0, 1]"));
+  EXPECT_THAT(ErrorOf(std::string(kCamera) + "    lines:\n      - name: l\n        points: "
+                                             "[[0.5, -0.1], [0.5, 1]]\n"),
+              HasSubstr("cameras[0].lines[0].points[0]: y = -0.1 is outside [0, 1]"));
+  EXPECT_THAT(ErrorOf(std::string(kCamera) + "    motion_masks: [[[0, 0], [2, 0], [1, 1]]]\n"),
+              HasSubstr("cameras[0].motion_masks[0][1]: x = 2 is outside [0, 1]"));
+  EXPECT_THAT(ErrorOf(std::string(kCamera) + "    motion_masks: [[[0, 0, 0], [1, 0], [1, 1]]]\n"),
+              HasSubstr("motion_masks[0][0] must be a point [x, y]"));
+}
+
+TEST(Config, PolygonsNeedThreePointsAndAnArea) {
+  EXPECT_THAT(ErrorOf(std::string(kCamera) +
+                      "    zones:\n      - name: z\n        polygon: [[0.1, 0.2], [0.5, 0.2]]\n"),
+              HasSubstr("config.yaml:6:18: cameras[0].zones[0].polygon must have at least 3 "
+                        "points, got 2"));
+  EXPECT_THAT(ErrorOf(std::string(kCamera) +
+                      "    zones:\n      - {name: z, polygon: [[0, 0], [0.5, 0.5], [1, 1]]}\n"),
+              HasSubstr("has no area"));
+  EXPECT_THAT(ErrorOf(std::string(kCamera) + "    motion_masks: [[[0, 0], [1, 1]]]\n"),
+              HasSubstr("motion_masks[0] must have at least 3 points"));
+}
+
+TEST(Config, LinesNeedExactlyTwoDifferentPoints) {
+  EXPECT_THAT(
+      ErrorOf(std::string(kCamera) + "    lines: [{name: l, points: [[0, 0], [1, 1], [0, 1]]}]\n"),
+      HasSubstr("cameras[0].lines[0].points must have exactly 2 points"));
+  EXPECT_THAT(ErrorOf(std::string(kCamera) + "    lines: [{name: l, points: [[0, 0]]}]\n"),
+              HasSubstr("must have exactly 2 points [[x0, y0], [x1, y1]], got 1"));
+  EXPECT_THAT(ErrorOf(std::string(kCamera) + "    lines: [{name: l, points: [[0, 0], [0, 0]]}]\n"),
+              HasSubstr("the two points are the same"));
+  EXPECT_THAT(ErrorOf(std::string(kCamera) + "    lines: [{name: l, points: [[0, 0], [1, 1]], "
+                                             "directions: {left_to_right: ''}}]\n"),
+              HasSubstr("cameras[0].lines[0].directions.left_to_right must not be empty"));
+}
+
+TEST(Config, CameraIdsMustBeUniqueAndWellFormed) {
+  EXPECT_THAT(ErrorOf(std::string(kCamera) + "  - id: entrance\n    url: other.mp4\n"),
+              HasSubstr("config.yaml:4:5: cameras[1]: camera id 'entrance' is already used by "
+                        "cameras[0]"));
+  EXPECT_THAT(ErrorOf("cameras:\n  - id: Entrance Hall\n    url: x\n"),
+              HasSubstr("cameras[0].id 'Entrance Hall' must be 1 to 64 characters of a-z, 0-9"));
+  EXPECT_THAT(ErrorOf("cameras:\n  - id: " + std::string(65, 'a') + "\n    url: x\n"),
+              HasSubstr("must be 1 to 64 characters"));
+  EXPECT_THAT(ErrorOf("cameras:\n  - id: ''\n    url: x\n"), HasSubstr("must be 1 to 64"));
+}
+
+TEST(Config, ZoneAndLineNamesMustBeUniquePerCamera) {
+  const std::string zone = "      - {name: door, polygon: [[0, 0], [1, 0], [1, 1]]}\n";
+  EXPECT_THAT(ErrorOf(std::string(kCamera) + "    zones:\n" + zone + zone),
+              HasSubstr("cameras[0].zones[1]: name 'door' is already used by cameras[0].zones[0]"));
+  EXPECT_THAT(ErrorOf(std::string(kCamera) + "    zones:\n" + zone +
+                      "    lines: [{name: door, points: [[0, 0], [1, 1]]}]\n"),
+              HasSubstr("cameras[0].lines[0]: name 'door' is already used by cameras[0].zones[0]"));
+  // The same zone name on two cameras is fine.
+  EXPECT_TRUE(ParseConfig(std::string(kCamera) + "    zones:\n" + zone +
+                              "  - id: b\n    url: y\n    zones:\n" + zone,
+                          "config.yaml")
+                  .ok());
+}
+
+TEST(Config, LabelsMustBeKnownToTheDetector) {
+  EXPECT_THAT(
+      ErrorOf(
+          std::string(kCamera) +
+          "    zones:\n      - {name: z, polygon: [[0, 0], [1, 0], [1, 1]], labels: [unicorn]}\n"),
+      HasSubstr("config.yaml:5:63: cameras[0].zones[0].labels[0]: unknown label 'unicorn'; "
+                "detector.labels has: person, bicycle, car, motorcycle, bus, truck"));
+  EXPECT_THAT(ErrorOf(std::string(kCamera) +
+                      "    lines: [{name: l, points: [[0, 0], [1, 1]], labels: [car, dog]}]\n"),
+              HasSubstr("cameras[0].lines[0].labels[1]: unknown label 'dog'"));
+  EXPECT_THAT(ErrorOf(std::string(kCamera) + "detector: {min_score: {dragon: 0.5}}\n"),
+              HasSubstr("config.yaml:4:24: detector.min_score: unknown label 'dragon'"));
+  // A narrowed detector label list narrows what zones may use, wherever it appears.
+  EXPECT_THAT(ErrorOf(std::string(kCamera) +
+                      "    lines: [{name: l, points: [[0, 0], [1, 1]], labels: [car]}]\n"
+                      "detector: {labels: [person]}\n"),
+              HasSubstr("unknown label 'car'; detector.labels has: person"));
+  EXPECT_THAT(ErrorOf(std::string(kCamera) +
+                      "    lines: [{name: l, points: [[0, 0], [1, 1]], labels: []}]\n"),
+              HasSubstr("labels is an empty list; leave the key out"));
+  EXPECT_THAT(ErrorOf(std::string(kCamera) + "detector: {labels: [car, car]}\n"),
+              HasSubstr("detector.labels[1]: label 'car' is listed twice"));
+}
+
+TEST(Config, ModelAndItsLabelsAreCheckedWhenTheManifestIsKnown) {
+  ParseOptions options;
+  options.models["nanodet-coco"] = {"person", "car", "bus", "truck", "bicycle", "motorcycle"};
+  options.models["plates"] = {"plate"};
+  EXPECT_TRUE(ParseConfig(kCamera, "config.yaml", options).ok());
+  EXPECT_THAT(ErrorOf(std::string(kCamera) + "detector: {model: yolo9}\n", options),
+              HasSubstr("detector.model 'yolo9' is not in models/manifest.yaml (known: "
+                        "nanodet-coco, plates)"));
+  EXPECT_THAT(ErrorOf(std::string(kCamera) + "detector: {model: plates}\n", options),
+              HasSubstr("model 'plates' does not detect 'person'"));
+  EXPECT_TRUE(ParseConfig(std::string(kCamera) + "detector: {model: plates, labels: [plate]}\n",
+                          "config.yaml", options)
+                  .ok());
+}
+
+TEST(Config, OtherValueRulesAreEnforced) {
+  EXPECT_THAT(ErrorOf(std::string(kCamera) + "    rtsp_transport: http\n"),
+              HasSubstr("cameras[0].rtsp_transport must be 'tcp' or 'udp', got 'http'"));
+  EXPECT_THAT(ErrorOf(std::string(kCamera) + "    url: ''\n"), HasSubstr("duplicate key 'url'"));
+  EXPECT_THAT(ErrorOf("cameras:\n  - id: a\n    url: ' '\n"),
+              HasSubstr("cameras[0].url must not be empty"));
+  EXPECT_THAT(ErrorOf(std::string(kCamera) + "    location: {lat: 91, lon: 0}\n"),
+              HasSubstr("cameras[0].location.lat must be at least -90 and at most 90, got 91"));
+  EXPECT_THAT(ErrorOf(std::string(kCamera) + "    zones: [{name: z, polygon: [[0, 0], [1, 0], "
+                                             "[1, 1]], min_frames: 0}]\n"),
+              HasSubstr("cameras[0].zones[0].min_frames must be between 1 and 1000, got 0"));
+  EXPECT_THAT(ErrorOf(std::string(kCamera) + "    zones: [{name: z, polygon: [[0, 0], [1, 0], "
+                                             "[1, 1]], loiter_s: -1}]\n"),
+              HasSubstr("cameras[0].zones[0].loiter_s must be at least 0"));
+  EXPECT_THAT(ErrorOf(std::string(kCamera) + "    zones: [{name: 'a b', polygon: [[0, 0], "
+                                             "[1, 0], [1, 1]]}]\n"),
+              HasSubstr("cameras[0].zones[0].name 'a b' must be 1 to 64 characters"));
+  EXPECT_THAT(ErrorOf(std::string(kCamera) + "detector: {score_threshold: 1.5}\n"),
+              HasSubstr("detector.score_threshold must be at least 0 and at most 1, got 1.5"));
+  EXPECT_THAT(ErrorOf(std::string(kCamera) + "detector: {min_score: {person: 2}}\n"),
+              HasSubstr("detector.min_score.person must be at least 0 and at most 1"));
+  EXPECT_THAT(ErrorOf(std::string(kCamera) + "detector: {model: ''}\n"),
+              HasSubstr("detector.model must not be empty"));
+  EXPECT_THAT(ErrorOf(std::string(kCamera) + "tracker: {max_lost_ms: 0}\n"),
+              HasSubstr("tracker.max_lost_ms must be between 1 and 3600000, got 0"));
+  EXPECT_THAT(ErrorOf(std::string(kCamera) + "tracker: {confirm_hits: 0}\n"),
+              HasSubstr("tracker.confirm_hits must be between 1 and 1000"));
+  EXPECT_THAT(ErrorOf(std::string(kCamera) + "motion: {min_area: 2}\n"),
+              HasSubstr("motion.min_area must be at least 0 and at most 1"));
+  EXPECT_THAT(ErrorOf(std::string(kCamera) + "motion: {threshold: 300}\n"),
+              HasSubstr("motion.threshold must be at least 0 and at most 255"));
+  EXPECT_THAT(ErrorOf(std::string(kCamera) + "motion: {'Bad Key': 1}\n"),
+              HasSubstr("key 'Bad Key' in motion must be 1 to 64 characters"));
+  EXPECT_THAT(ErrorOf(std::string(kCamera) + "store: {sqlite: ''}\n"),
+              HasSubstr("store.sqlite must not be empty"));
+}
+
+TEST(Config, ReportsEveryProblemOnItsOwnLine) {
+  const std::string error = ErrorOf(
+      "cameras:\n  - id: a\n    url: x\n    detect: {fps: 0}\n    enabled: 3\n"
+      "detector: {score_threshold: 2}\n");
+  // Sorted by position, whatever order the sections are checked in.
+  EXPECT_EQ(error,
+            "config.yaml:4:19: cameras[0].detect.fps must be greater than 0 and at most 1000, "
+            "got 0\n"
+            "config.yaml:5:14: cameras[0].enabled must be true or false, got '3'\n"
+            "config.yaml:6:29: detector.score_threshold must be at least 0 and at most 1, got 2");
+}
+
+TEST(Config, ErrorsShowControlCharactersEscaped) {
+  EXPECT_THAT(ErrorOf(std::string(kCamera) + "    enabled: \"a\\x01b\"\n"), HasSubstr("'a\\x01b'"));
+}
+
+TEST(Config, AliasesAreFollowedButBounded) {
+  const std::string yaml =
+      "p: &p [[0.1, 0.1], [0.9, 0.1], [0.9, 0.9]]\n"
+      "cameras: [{id: a, url: x, motion_masks: [*p, *p]}]\n";
+  EXPECT_THAT(ErrorOf(yaml), HasSubstr("unknown key 'p' in the top level"));
+
+  // 100 cameras x 100 masks x 1000 points = 10^7 points to visit from a 20 kB file.
+  std::string bomb = "a: &a [";
+  for (int i = 0; i < 1000; ++i) bomb += i % 2 ? "[0.9, 0.1], " : "[0.1, 0.9], ";
+  bomb += "[0.9, 0.9]]\nb: &b [";
+  for (int i = 0; i < 100; ++i) bomb += "*a, ";
+  bomb += "*a]\ncameras: [";
+  for (int i = 0; i < 100; ++i) bomb += "{id: a, url: x, motion_masks: *b}, ";
+  bomb += "{id: a, url: x}]\n";
+  EXPECT_THAT(ErrorOf(bomb), ::testing::StartsWith("config.yaml: the configuration is too large"));
+}
+
+TEST(Config, LoadConfigReadsAFileAndResolvesRelativePaths) {
+  const std::filesystem::path dir = custos::testing::TempDir("custos-config");
+  const std::string path = (dir / "config.yaml").string();
+  std::ofstream(path) << kCamera << "store: {sqlite: data/events.db}\n";
+  absl::StatusOr<Config> config = LoadConfig(path);
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_EQ(config->base_dir, dir.string());
+  EXPECT_EQ(ResolvePath(*config, config->store.sqlite), (dir / "data/events.db").string());
+  EXPECT_EQ(ResolvePath(*config, "/abs/clip.mp4"), "/abs/clip.mp4");
+  EXPECT_EQ(ResolvePath(*config, "rtsp://host/s"), "rtsp://host/s");
+
+  std::ofstream(path) << "cameras:\n  - id: a\n    zonez: []\n";
+  EXPECT_THAT(std::string(LoadConfig(path).status().message()),
+              HasSubstr(path + ":3:5: unknown key 'zonez'"));
+
+  EXPECT_EQ(LoadConfig((dir / "missing.yaml").string()).status().code(),
+            absl::StatusCode::kNotFound);
+  EXPECT_EQ(LoadConfig(dir.string()).status().code(), absl::StatusCode::kInvalidArgument);
+  std::filesystem::remove_all(dir);
+}
+
+TEST(Config, AcceptedInputKeepsItsOrder) {
+  absl::StatusOr<Config> config =
+      ParseConfig("cameras:\n  - {id: b, url: x}\n  - {id: a, url: y}\n", "c.yaml");
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_EQ(config->cameras[0].id, "b");
+  EXPECT_EQ(config->cameras[1].id, "a");
+  EXPECT_THAT(std::string(RtspTransportName(RtspTransport::kUdp)), Not(HasSubstr("tcp")));
+}
+
+}  // namespace
+}  // namespace custos::config

@@ -1,0 +1,185 @@
+#include "store/sqlite_util.h"
+
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/string_view.h"
+#include "custos/status.h"
+
+namespace custos::store {
+namespace {
+
+absl::string_view AbslView(std::string_view s) { return absl::string_view(s.data(), s.size()); }
+
+}  // namespace
+
+absl::Status SqliteStatus(sqlite3* db, int rc, std::string_view what, std::string_view path) {
+  // sqlite3_errmsg describes the most recent failure on `db`, which is usually `rc`; when it
+  // is not (or there is no connection), fall back to the generic text of the code.
+  const char* detail = sqlite3_errstr(rc);
+  if (db != nullptr && sqlite3_extended_errcode(db) == rc) detail = sqlite3_errmsg(db);
+  std::string message = absl::StrCat(AbslView(what), " (", AbslView(path), "): ", detail);
+  switch (rc & 0xff) {
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED:
+      return absl::UnavailableError(
+          absl::StrCat(message, "; another connection holds the lock, retry later"));
+    case SQLITE_IOERR:
+    case SQLITE_CANTOPEN:
+    case SQLITE_PROTOCOL:
+      return absl::UnavailableError(message);
+    case SQLITE_FULL:
+      return absl::ResourceExhaustedError(absl::StrCat(message, "; free disk space"));
+    case SQLITE_NOMEM:
+      return absl::ResourceExhaustedError(message);
+    case SQLITE_CORRUPT:
+    case SQLITE_NOTADB:
+      return absl::DataLossError(
+          absl::StrCat(message, "; the file is damaged or not an SQLite database"));
+    case SQLITE_READONLY:
+    case SQLITE_PERM:
+    case SQLITE_AUTH:
+      return absl::PermissionDeniedError(
+          absl::StrCat(message, "; check the permissions of the file and its directory"));
+    case SQLITE_TOOBIG:
+    case SQLITE_RANGE:
+    case SQLITE_CONSTRAINT:
+    case SQLITE_MISMATCH:
+      return absl::InvalidArgumentError(message);
+    default:
+      return absl::InternalError(message);
+  }
+}
+
+absl::StatusOr<Statement> Statement::Prepare(sqlite3* db, std::string_view sql) {
+  sqlite3_stmt* stmt = nullptr;
+  const int rc = sqlite3_prepare_v2(db, sql.data(), static_cast<int>(sql.size()), &stmt, nullptr);
+  if (rc != SQLITE_OK) {
+    sqlite3_finalize(stmt);
+    return SqliteStatus(db, rc, absl::StrCat("preparing '", AbslView(sql), "'"),
+                        sqlite3_db_filename(db, "main") ? sqlite3_db_filename(db, "main") : "");
+  }
+  return Statement(stmt);
+}
+
+Statement::Statement(Statement&& other) noexcept
+    : stmt_(std::exchange(other.stmt_, nullptr)), bind_error_(other.bind_error_) {}
+
+Statement& Statement::operator=(Statement&& other) noexcept {
+  if (this != &other) {
+    sqlite3_finalize(stmt_);
+    stmt_ = std::exchange(other.stmt_, nullptr);
+    bind_error_ = other.bind_error_;
+  }
+  return *this;
+}
+
+Statement::~Statement() { sqlite3_finalize(stmt_); }
+
+void Statement::Bind(int index, int64_t value) {
+  const int rc = sqlite3_bind_int64(stmt_, index, value);
+  if (bind_error_ == SQLITE_OK) bind_error_ = rc;
+}
+
+void Statement::Bind(int index, double value) {
+  const int rc = sqlite3_bind_double(stmt_, index, value);
+  if (bind_error_ == SQLITE_OK) bind_error_ = rc;
+}
+
+void Statement::Bind(int index, std::string_view value) {
+  const int rc =
+      sqlite3_bind_text64(stmt_, index, value.data(), value.size(), SQLITE_TRANSIENT, SQLITE_UTF8);
+  if (bind_error_ == SQLITE_OK) bind_error_ = rc;
+}
+
+int Statement::Step() {
+  if (bind_error_ != SQLITE_OK) return bind_error_;
+  return sqlite3_step(stmt_);
+}
+
+void Statement::Reset() {
+  sqlite3_reset(stmt_);
+  sqlite3_clear_bindings(stmt_);
+  bind_error_ = SQLITE_OK;
+}
+
+std::string Statement::ColumnText(int column) const {
+  const unsigned char* text = sqlite3_column_text(stmt_, column);
+  if (text == nullptr) return std::string();
+  return std::string(reinterpret_cast<const char*>(text),
+                     static_cast<size_t>(sqlite3_column_bytes(stmt_, column)));
+}
+
+absl::Status Exec(sqlite3* db, std::string_view sql, std::string_view path) {
+  const std::string text(sql);
+  char* error = nullptr;
+  const int rc = sqlite3_exec(db, text.c_str(), nullptr, nullptr, &error);
+  sqlite3_free(error);  // Same text as sqlite3_errmsg, which SqliteStatus reads.
+  if (rc != SQLITE_OK) return SqliteStatus(db, rc, absl::StrCat("running '", text, "'"), path);
+  return absl::OkStatus();
+}
+
+absl::StatusOr<int64_t> QueryInt(sqlite3* db, std::string_view sql, std::string_view path) {
+  sqlite3_stmt* raw = nullptr;
+  int rc = sqlite3_prepare_v2(db, sql.data(), static_cast<int>(sql.size()), &raw, nullptr);
+  if (rc != SQLITE_OK) {
+    sqlite3_finalize(raw);
+    return SqliteStatus(db, rc, absl::StrCat("running '", AbslView(sql), "'"), path);
+  }
+  rc = sqlite3_step(raw);
+  const int64_t value = rc == SQLITE_ROW ? sqlite3_column_int64(raw, 0) : 0;
+  if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+    absl::Status status = SqliteStatus(db, rc, absl::StrCat("running '", AbslView(sql), "'"), path);
+    sqlite3_finalize(raw);
+    return status;
+  }
+  sqlite3_finalize(raw);
+  if (rc == SQLITE_DONE) {
+    return absl::InternalError(absl::StrCat("'", AbslView(sql), "' returned no row"));
+  }
+  return value;
+}
+
+absl::Status NewerSchemaError(std::string_view path, int64_t found, int64_t latest) {
+  return absl::FailedPreconditionError(absl::StrCat(
+      "database ", AbslView(path), " has schema version ", found,
+      ", newer than this build of Custos understands (", latest,
+      "); it was written by a newer Custos. Upgrade Custos or point the store at another file; "
+      "the database was not changed"));
+}
+
+absl::Status ApplyMigrations(sqlite3* db, const std::vector<Migration>& migrations,
+                             std::string_view path) {
+  for (size_t i = 0; i < migrations.size(); ++i) {
+    if (migrations[i].version != static_cast<int>(i) + 1) {
+      return absl::InternalError("schema migrations must be numbered 1, 2, 3, ... in order");
+    }
+  }
+  const int64_t latest = migrations.empty() ? 0 : migrations.back().version;
+  // IMMEDIATE takes the write lock before reading the version, so two processes opening a
+  // new database at once cannot both migrate it.
+  CUSTOS_RETURN_IF_ERROR(Exec(db, "BEGIN IMMEDIATE", path));
+  absl::Status status = [&]() -> absl::Status {
+    CUSTOS_ASSIGN_OR_RETURN(const int64_t current, QueryInt(db, "PRAGMA user_version", path));
+    if (current > latest) return NewerSchemaError(path, current, latest);
+    for (const Migration& migration : migrations) {
+      if (migration.version <= current) continue;
+      for (const std::string& step : migration.steps) {
+        absl::Status step_status = Exec(db, step, path);
+        if (!step_status.ok()) {
+          return absl::Status(
+              step_status.code(),
+              absl::StrCat("migrating the schema from version ", current, " to ", migration.version,
+                           " failed, nothing was changed: ", step_status.message()));
+        }
+      }
+      CUSTOS_RETURN_IF_ERROR(
+          Exec(db, absl::StrCat("PRAGMA user_version = ", migration.version), path));
+    }
+    return Exec(db, "COMMIT", path);
+  }();
+  if (!status.ok() && !sqlite3_get_autocommit(db)) Exec(db, "ROLLBACK", path).IgnoreError();
+  return status;
+}
+
+}  // namespace custos::store
