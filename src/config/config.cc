@@ -19,7 +19,9 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/string_view.h"
 #include "custos/status.h"
+#include "yaml-cpp/anchor.h"
 #include "yaml-cpp/depthguard.h"
+#include "yaml-cpp/eventhandler.h"
 #include "yaml-cpp/yaml.h"
 
 namespace custos::config {
@@ -139,6 +141,25 @@ struct LabelUse {
   std::string label;
 };
 
+// Sees the parser's events only to count documents.
+class DocumentCounter : public YAML::EventHandler {
+ public:
+  void OnDocumentStart(const YAML::Mark& mark) override { starts.push_back(mark); }
+  void OnDocumentEnd() override {}
+  void OnNull(const YAML::Mark&, YAML::anchor_t) override {}
+  void OnAlias(const YAML::Mark&, YAML::anchor_t) override {}
+  void OnScalar(const YAML::Mark&, const std::string&, YAML::anchor_t,
+                const std::string&) override {}
+  void OnSequenceStart(const YAML::Mark&, const std::string&, YAML::anchor_t,
+                       YAML::EmitterStyle::value) override {}
+  void OnSequenceEnd() override {}
+  void OnMapStart(const YAML::Mark&, const std::string&, YAML::anchor_t,
+                  YAML::EmitterStyle::value) override {}
+  void OnMapEnd() override {}
+
+  std::vector<YAML::Mark> starts;
+};
+
 class Parser {
  public:
   Parser(absl::string_view source, const ParseOptions& options)
@@ -147,17 +168,16 @@ class Parser {
   absl::StatusOr<Config> Parse(absl::string_view text) {
     Config config;
     try {
-      std::vector<Node> docs = YAML::LoadAll(std::string(text));
-      if (docs.empty() || docs[0].IsNull()) {
-        AddError(YAML::Mark::null_mark(),
-                 "the configuration is empty; it needs at least a 'cameras' list "
-                 "(see docs/config.md)");
-      } else if (docs.size() > 1) {
-        AddError(docs[1].Mark(), absl::StrCat("found ", docs.size(),
-                                              " YAML documents separated by '---'; put the whole "
-                                              "configuration in one document"));
-      } else {
-        ParseRoot(docs[0], config);
+      const std::string input(text);
+      if (CheckSingleDocument(input)) {
+        const Node root = YAML::Load(input);
+        if (root.IsNull()) {
+          AddError(YAML::Mark::null_mark(),
+                   "the configuration is empty; it needs at least a 'cameras' list "
+                   "(see docs/config.md)");
+        } else {
+          ParseRoot(root, config);
+        }
       }
     } catch (const YAML::DeepRecursion& e) {
       AddError(e.mark,
@@ -208,6 +228,35 @@ class Parser {
     }
   }
   void Error(const Node& at, absl::string_view message) { AddError(at.Mark(), message); }
+
+  // True when `input` holds at most one YAML document; reports the problem otherwise. Not
+  // YAML::LoadAll: in yaml-cpp 0.7 it loops forever, allocating, on input such as a lone ','
+  // (yaml-cpp issue #1040, fixed upstream in PR #1319). Reading at most two documents here
+  // is bounded. Throws YAML::Exception on malformed input, like YAML::Load.
+  bool CheckSingleDocument(const std::string& input) {
+    std::istringstream stream(input);
+    YAML::Parser parser(stream);
+    DocumentCounter counter;
+    // A third document is read only to tell a stray token (no progress: the same start
+    // twice in a row) from a genuine second document.
+    for (int i = 0; i < 3 && parser.HandleNextDocument(counter); ++i) {
+    }
+    const std::vector<YAML::Mark>& starts = counter.starts;
+    if (starts.size() <= 1) return true;
+    for (size_t i = 1; i < starts.size(); ++i) {
+      if (starts[i].pos == starts[i - 1].pos) {
+        const auto pos = static_cast<size_t>(starts[i].pos);
+        const char c = pos < input.size() ? input[pos] : ' ';
+        AddError(starts[i],
+                 absl::StrCat("invalid YAML: unexpected ", Quote(absl::string_view(&c, 1))));
+        return false;
+      }
+    }
+    AddError(starts[1],
+             "found more than one YAML document (separated by '---'); put the whole "
+             "configuration in one document");
+    return false;
+  }
 
   // Counts a visited node; false once the budget is spent (reported once).
   bool Visit() {

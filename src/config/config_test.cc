@@ -145,6 +145,18 @@ TEST(Config, MalformedYamlReportsTheLineOfTheError) {
   EXPECT_THAT(ErrorOf(unclosed_flow), HasSubstr("invalid YAML"));
 }
 
+TEST(Config, StrayCommaIsAnErrorNotAHang) {
+  // yaml-cpp 0.7's LoadAll loops forever, allocating, on these (yaml-cpp #1040).
+  EXPECT_THAT(ErrorOf(","), HasSubstr("config.yaml:1:1: invalid YAML: unexpected ','"));
+  EXPECT_THAT(ErrorOf("--- ,\n"), HasSubstr("invalid YAML: unexpected ','"));
+  EXPECT_THAT(ErrorOf(",camer   zones:\n  - id: a\n"), HasSubstr("invalid YAML"));
+}
+
+TEST(Config, DeepNestingIsAnErrorNotACrash) {
+  const std::string deep = "cameras: " + std::string(100000, '[') + std::string(100000, ']');
+  EXPECT_THAT(ErrorOf(deep), HasSubstr("nested too deeply"));
+}
+
 TEST(Config, UnknownKeyReportsItsLineColumnAndTheKnownKeys) {
   const std::string error = ErrorOf(std::string(kCamera) + "    zonez: []\n");
   EXPECT_THAT(error, HasSubstr("config.yaml:4:5: unknown key 'zonez' in cameras[0] (expected "
@@ -209,7 +221,8 @@ TEST(Config, EmptyInputsAreErrors) {
   EXPECT_THAT(ErrorOf(""), HasSubstr("config.yaml: the configuration is empty"));
   EXPECT_THAT(ErrorOf("# only a comment\n"), HasSubstr("the configuration is empty"));
   EXPECT_THAT(ErrorOf("cameras: []\n"), HasSubstr("cameras is empty"));
-  EXPECT_THAT(ErrorOf("---\ncameras: []\n---\nstore: {}\n"), HasSubstr("found 2 YAML documents"));
+  EXPECT_THAT(ErrorOf("---\ncameras: []\n---\nstore: {}\n"),
+              HasSubstr("config.yaml:3:1: found more than one YAML document"));
 }
 
 TEST(Config, FpsMustBePositive) {

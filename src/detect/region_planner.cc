@@ -54,8 +54,7 @@ struct Span2 {
 };
 
 Span2 Union(const Span2& a, const Span2& b) {
-  return {std::min(a.x0, b.x0), std::min(a.y0, b.y0), std::max(a.x1, b.x1),
-          std::max(a.y1, b.y1)};
+  return {std::min(a.x0, b.x0), std::min(a.y0, b.y0), std::max(a.x1, b.x1), std::max(a.y1, b.y1)};
 }
 
 // The smallest integer box holding `box` clipped to the frame; false when nothing is left.
@@ -90,8 +89,7 @@ absl::StatusOr<std::unique_ptr<RegionPlanner>> RegionPlanner::Create(
   return std::unique_ptr<RegionPlanner>(new RegionPlanner(options));
 }
 
-std::vector<cv::Rect> RegionPlanner::Plan(cv::Size frame_size,
-                                          std::span<const BoxF> motion_boxes,
+std::vector<cv::Rect> RegionPlanner::Plan(cv::Size frame_size, std::span<const BoxF> motion_boxes,
                                           std::span<const TrackedBox> tracked_boxes) const {
   if (frame_size.width <= 0 || frame_size.height <= 0) return {};
   std::vector<Span2> boxes;
@@ -197,8 +195,8 @@ std::vector<cv::Rect> RegionPlanner::Plan(cv::Size frame_size,
   return regions;
 }
 
-Detections RegionPlanner::MergeRegionDetections(
-    cv::Size frame_size, std::span<const RegionDetections> regions) const {
+Detections RegionPlanner::MergeRegionDetections(cv::Size frame_size,
+                                                std::span<const RegionDetections> regions) const {
   struct Candidate {
     Detection detection;
     bool cut = false;
@@ -208,10 +206,10 @@ Detections RegionPlanner::MergeRegionDetections(
   for (const RegionDetections& rd : regions) {
     const cv::Rect region = rd.region & frame;
     if (region.empty()) continue;
-    const float rx0 = static_cast<float>(region.x);
-    const float ry0 = static_cast<float>(region.y);
-    const float rx1 = static_cast<float>(region.br().x);
-    const float ry1 = static_cast<float>(region.br().y);
+    const auto rx0 = static_cast<float>(region.x);
+    const auto ry0 = static_cast<float>(region.y);
+    const auto rx1 = static_cast<float>(region.br().x);
+    const auto ry1 = static_cast<float>(region.br().y);
     for (const Detection& d : rd.detections) {
       const BoxF& b = d.box;
       if (!std::isfinite(b.x) || !std::isfinite(b.y) || !std::isfinite(b.w) ||

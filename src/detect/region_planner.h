@@ -7,10 +7,9 @@
 #pragma once
 
 #include <memory>
+#include <opencv2/core/types.hpp>
 #include <span>
 #include <vector>
-
-#include <opencv2/core/types.hpp>
 
 #include "absl/status/statusor.h"
 #include "custos/detection.h"
@@ -65,8 +64,7 @@ struct RegionDetections {
 class RegionPlanner {
  public:
   // Returns kInvalidArgument naming the offending option when `options` is out of range.
-  static absl::StatusOr<std::unique_ptr<RegionPlanner>> Create(
-      const RegionPlannerOptions& options);
+  static absl::StatusOr<std::unique_ptr<RegionPlanner>> Create(const RegionPlannerOptions& options);
 
   // Regions to run the detector on for one frame of `frame_size`: each square of side
   // max(model_size_px, the extent of its boxes), shifted to lie inside the frame (clipped,
@@ -84,7 +82,7 @@ class RegionPlanner {
   Detections MergeRegionDetections(cv::Size frame_size,
                                    std::span<const RegionDetections> regions) const;
 
-  const RegionPlannerOptions& options() const { return options_; }
+  const RegionPlannerOptions& Options() const { return options_; }
 
  private:
   explicit RegionPlanner(const RegionPlannerOptions& options) : options_(options) {}

@@ -1,10 +1,10 @@
 // Region planning and merging cost per frame. BM_BaselineCopyBoxes (copying the inputs into a
 // vector) is the floor to compare against; bare times depend on the machine.
-#include <memory>
-#include <vector>
-
 #include <benchmark/benchmark.h>
+
+#include <memory>
 #include <opencv2/core.hpp>
+#include <vector>
 
 #include "detect/region_planner.h"
 

@@ -1,12 +1,12 @@
 #include "detect/region_planner.h"
 
-#include <memory>
-#include <string>
-#include <vector>
-
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+
+#include <memory>
 #include <opencv2/core.hpp>
+#include <string>
+#include <vector>
 
 namespace custos::detect {
 namespace {
@@ -122,15 +122,13 @@ TEST(RegionPlanner, BoxBiggerThanTheModelGetsASquareRegionContainingIt) {
 TEST(RegionPlanner, FrameSmallerThanTheModelIsSearchedWhole) {
   auto planner = MakePlanner();
   const std::vector<BoxF> motion = {{10, 10, 20, 20}, {250, 180, 30, 40}};
-  EXPECT_THAT(planner->Plan(cv::Size(320, 240), motion, {}),
-              ElementsAre(cv::Rect(0, 0, 320, 240)));
+  EXPECT_THAT(planner->Plan(cv::Size(320, 240), motion, {}), ElementsAre(cv::Rect(0, 0, 320, 240)));
 }
 
 TEST(RegionPlanner, FrameLowerThanTheModelGivesAFullHeightRegion) {
   auto planner = MakePlanner();
   const std::vector<BoxF> motion = {{100, 100, 40, 80}};
-  EXPECT_THAT(planner->Plan(cv::Size(640, 360), motion, {}),
-              ElementsAre(cv::Rect(0, 0, 416, 360)));
+  EXPECT_THAT(planner->Plan(cv::Size(640, 360), motion, {}), ElementsAre(cv::Rect(0, 0, 416, 360)));
 }
 
 TEST(RegionPlanner, NearbyBoxesShareOneRegion) {
@@ -230,8 +228,8 @@ TEST(RegionPlanner, IgnoresEmptyAndNonFiniteBoxesAndClipsBoxesToTheFrame) {
 // and every box lies whole in some region.
 TEST(RegionPlanner, RandomScenesKeepEveryInvariant) {
   cv::RNG rng(2024);
-  const std::vector<cv::Size> frames = {{1280, 720}, {640, 360}, {1920, 1080}, {704, 576},
-                                        {3840, 2160}, {300, 200}, {416, 416}, {1080, 1920}};
+  const std::vector<cv::Size> frames = {{1280, 720},  {640, 360}, {1920, 1080}, {704, 576},
+                                        {3840, 2160}, {300, 200}, {416, 416},   {1080, 1920}};
   for (int max_regions : {1, 2, 4, 8}) {
     auto planner = MakePlanner(With([&](auto& o) { o.max_regions = max_regions; }));
     for (int scene = 0; scene < 300; ++scene) {
@@ -251,8 +249,8 @@ TEST(RegionPlanner, RandomScenesKeepEveryInvariant) {
         }
       }
       const std::vector<cv::Rect> regions = planner->Plan(frame, motion, tracked);
-      SCOPED_TRACE(::testing::Message() << "scene " << scene << " frame " << frame
-                                        << " max_regions " << max_regions);
+      SCOPED_TRACE(::testing::Message()
+                   << "scene " << scene << " frame " << frame << " max_regions " << max_regions);
       bool any_box_in_frame = false;
       for (const BoxF& box : motion) {
         const BoxF clipped = Clip(box, frame);

@@ -45,7 +45,15 @@ absl::Status AvErrorToStatus(int averror, AvPhase phase, absl::string_view conte
   absl::string_view hint;
   switch (averror) {
     case AVERROR_EOF:
-      code = absl::StatusCode::kOutOfRange;
+      if (phase == AvPhase::kOpenFile) {
+        code = absl::StatusCode::kInvalidArgument;
+        hint = "(empty or truncated file; not a video file or unsupported format)";
+      } else if (phase == AvPhase::kOpenStream) {
+        code = absl::StatusCode::kUnavailable;
+        hint = "(the server closed the connection)";
+      } else {
+        code = absl::StatusCode::kOutOfRange;
+      }
       break;
     case AVERROR_EXIT:
       code = absl::StatusCode::kCancelled;
@@ -77,19 +85,25 @@ absl::Status AvErrorToStatus(int averror, AvPhase phase, absl::string_view conte
       hint = "(is the camera on and reachable from this host?)";
       break;
     case AVERROR_INVALIDDATA:
-      if (phase == AvPhase::kOpen) {
+      if (phase == AvPhase::kOpenFile) {
         code = absl::StatusCode::kInvalidArgument;
         hint = "(not a video file or unsupported format)";
+      } else if (phase == AvPhase::kOpenStream) {
+        code = absl::StatusCode::kInvalidArgument;
+        hint = "(not a video stream or unsupported format; check the URL and port)";
       } else {
         code = absl::StatusCode::kDataLoss;
         hint = "(damaged data)";
       }
       break;
     case AVERROR_DEMUXER_NOT_FOUND:
-    case AVERROR_DECODER_NOT_FOUND:
     case AVERROR_PATCHWELCOME:
       code = absl::StatusCode::kInvalidArgument;
       hint = "(not a video file or unsupported format)";
+      break;
+    case AVERROR_DECODER_NOT_FOUND:
+      code = absl::StatusCode::kInvalidArgument;
+      hint = "(no decoder for the video codec in this FFmpeg build; unsupported format)";
       break;
     case AVERROR_PROTOCOL_NOT_FOUND:
       code = absl::StatusCode::kInvalidArgument;
@@ -97,7 +111,7 @@ absl::Status AvErrorToStatus(int averror, AvPhase phase, absl::string_view conte
       break;
     case AVERROR_STREAM_NOT_FOUND:
       code = absl::StatusCode::kInvalidArgument;
-      hint = "(the input has no video stream)";
+      hint = "(no video stream: an audio-only or data file?)";
       break;
     case AVERROR(EINVAL):
     case AVERROR_OPTION_NOT_FOUND:

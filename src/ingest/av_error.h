@@ -10,18 +10,19 @@ namespace custos::ingest {
 // What the module was doing when FFmpeg failed; the same AVERROR means different things to
 // the caller at different times (AVERROR_INVALIDDATA while opening: the input is not a
 // video, so fix the config; while reading: damaged data, so drop and count).
-enum class AvPhase { kOpen, kRead, kDecode };
+enum class AvPhase { kOpenFile, kOpenStream, kRead, kDecode };
 
 // Converts an FFmpeg error code (< 0) into a Status whose message is
 // "<context>: <FFmpeg's text> <hint>", e.g. "cannot read video /x.mp4: Invalid data found
 // when processing input (not a video file or unsupported format)". Codes:
-//   kOutOfRange          AVERROR_EOF
+//   kOutOfRange          AVERROR_EOF while reading
 //   kCancelled           AVERROR_EXIT (the interrupt callback stopped the call)
 //   kNotFound            ENOENT, HTTP/RTSP 404
 //   kPermissionDenied    EACCES, EPERM, HTTP/RTSP 401 and 403
-//   kUnavailable         connection refused/reset/unreachable, timeouts, EIO, HTTP/RTSP 5xx
-//   kInvalidArgument     bad data while opening, no demuxer/decoder/protocol for the input,
-//                        no video stream, EINVAL, HTTP/RTSP 4xx other than the above
+//   kUnavailable         connection refused/reset/unreachable, timeouts, EIO, HTTP/RTSP 5xx,
+//                        a stream's server hanging up while opening
+//   kInvalidArgument     bad data or a file ending while opening, no demuxer/decoder/protocol
+//                        for the input, no video stream, EINVAL, other HTTP/RTSP 4xx
 //   kDataLoss            bad data while reading or decoding
 //   kResourceExhausted   ENOMEM
 //   kUnknown             anything else

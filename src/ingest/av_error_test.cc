@@ -23,19 +23,23 @@ TEST(AvErrorToStatus, TellsTheCallerWhatToDo) {
   };
   for (const Case& c : {
            Case{AVERROR_EOF, AvPhase::kRead, absl::StatusCode::kOutOfRange},
+           Case{AVERROR_EOF, AvPhase::kOpenFile, absl::StatusCode::kInvalidArgument},
+           Case{AVERROR_EOF, AvPhase::kOpenStream, absl::StatusCode::kUnavailable},
+           Case{AVERROR_INVALIDDATA, AvPhase::kOpenStream, absl::StatusCode::kInvalidArgument},
+           Case{AVERROR_STREAM_NOT_FOUND, AvPhase::kOpenFile, absl::StatusCode::kInvalidArgument},
            Case{AVERROR_EXIT, AvPhase::kRead, absl::StatusCode::kCancelled},
-           Case{AVERROR(ENOENT), AvPhase::kOpen, absl::StatusCode::kNotFound},
-           Case{AVERROR_HTTP_NOT_FOUND, AvPhase::kOpen, absl::StatusCode::kNotFound},
-           Case{AVERROR_HTTP_UNAUTHORIZED, AvPhase::kOpen, absl::StatusCode::kPermissionDenied},
-           Case{AVERROR(EACCES), AvPhase::kOpen, absl::StatusCode::kPermissionDenied},
-           Case{AVERROR(ECONNREFUSED), AvPhase::kOpen, absl::StatusCode::kUnavailable},
+           Case{AVERROR(ENOENT), AvPhase::kOpenFile, absl::StatusCode::kNotFound},
+           Case{AVERROR_HTTP_NOT_FOUND, AvPhase::kOpenFile, absl::StatusCode::kNotFound},
+           Case{AVERROR_HTTP_UNAUTHORIZED, AvPhase::kOpenFile, absl::StatusCode::kPermissionDenied},
+           Case{AVERROR(EACCES), AvPhase::kOpenFile, absl::StatusCode::kPermissionDenied},
+           Case{AVERROR(ECONNREFUSED), AvPhase::kOpenFile, absl::StatusCode::kUnavailable},
            Case{AVERROR(ETIMEDOUT), AvPhase::kRead, absl::StatusCode::kUnavailable},
-           Case{AVERROR_HTTP_SERVER_ERROR, AvPhase::kOpen, absl::StatusCode::kUnavailable},
-           Case{AVERROR_INVALIDDATA, AvPhase::kOpen, absl::StatusCode::kInvalidArgument},
+           Case{AVERROR_HTTP_SERVER_ERROR, AvPhase::kOpenFile, absl::StatusCode::kUnavailable},
+           Case{AVERROR_INVALIDDATA, AvPhase::kOpenFile, absl::StatusCode::kInvalidArgument},
            Case{AVERROR_INVALIDDATA, AvPhase::kRead, absl::StatusCode::kDataLoss},
            Case{AVERROR_INVALIDDATA, AvPhase::kDecode, absl::StatusCode::kDataLoss},
-           Case{AVERROR_DECODER_NOT_FOUND, AvPhase::kOpen, absl::StatusCode::kInvalidArgument},
-           Case{AVERROR_PROTOCOL_NOT_FOUND, AvPhase::kOpen, absl::StatusCode::kInvalidArgument},
+           Case{AVERROR_DECODER_NOT_FOUND, AvPhase::kOpenFile, absl::StatusCode::kInvalidArgument},
+           Case{AVERROR_PROTOCOL_NOT_FOUND, AvPhase::kOpenFile, absl::StatusCode::kInvalidArgument},
            Case{AVERROR(ENOMEM), AvPhase::kDecode, absl::StatusCode::kResourceExhausted},
            Case{AVERROR_BUG, AvPhase::kDecode, absl::StatusCode::kUnknown},
        }) {
@@ -45,7 +49,7 @@ TEST(AvErrorToStatus, TellsTheCallerWhatToDo) {
 
 TEST(AvErrorToStatus, MessageGivesContextFfmpegsTextAndAHint) {
   const absl::Status status =
-      AvErrorToStatus(AVERROR_INVALIDDATA, AvPhase::kOpen, "cannot read video /v/x.mp4");
+      AvErrorToStatus(AVERROR_INVALIDDATA, AvPhase::kOpenFile, "cannot read video /v/x.mp4");
   EXPECT_THAT(std::string(status.message()),
               StartsWith("cannot read video /v/x.mp4: Invalid data found"));
   EXPECT_THAT(std::string(status.message()), HasSubstr("(not a video file or unsupported format)"));

@@ -2,12 +2,13 @@
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <cmath>
 #include <filesystem>
+#include <thread>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
-#include "absl/time/time.h"
 #include "custos/status.h"
 #include "ingest/av_error.h"
 #include "spdlog/spdlog.h"
@@ -142,15 +143,7 @@ absl::Status VideoSource::Connect() {
           "no answer from ", redacted_url_, " within open_timeout_ms=", options_.open_timeout_ms,
           " ms (is the camera on and reachable from this host?)"));
     }
-    if (averror == AVERROR_EOF) {
-      return is_file ? absl::InvalidArgumentError(
-                           absl::StrCat(context,
-                                        ": the file ends before the first video frame (empty or "
-                                        "truncated; not a video file or unsupported format)"))
-                     : absl::UnavailableError(
-                           absl::StrCat(context, ": the server closed the connection"));
-    }
-    return AvErrorToStatus(averror, AvPhase::kOpen, context);
+    return AvErrorToStatus(averror, is_file ? AvPhase::kOpenFile : AvPhase::kOpenStream, context);
   };
 
   AVFormatContext* raw = avformat_alloc_context();
@@ -198,14 +191,6 @@ absl::Status VideoSource::Connect() {
   ret = av_find_best_stream(format_.get(), AVMEDIA_TYPE_VIDEO, -1, -1, &codec, 0);
   if (ret < 0) {
     format_.reset();
-    if (ret == AVERROR_STREAM_NOT_FOUND) {
-      return absl::InvalidArgumentError(
-          absl::StrCat(context, ": no video stream (audio-only or data file?)"));
-    }
-    if (ret == AVERROR_DECODER_NOT_FOUND) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          context, ": no decoder for its video codec in this FFmpeg build (unsupported format)"));
-    }
     return open_error(ret);
   }
   stream_index_ = ret;
@@ -290,18 +275,20 @@ int VideoSource::InterruptCallback(void* opaque) {
   return 0;
 }
 
-void VideoSource::Interrupt() {
-  interrupted_.store(true);
-  absl::MutexLock lock(&mu_);
-  interrupt_requested_ = true;
-}
+void VideoSource::Interrupt() { interrupted_.store(true); }
 
 bool VideoSource::SleepMs(int64_t ms) {
-  absl::MutexLock lock(&mu_);
-  if (ms > 0) {
-    mu_.AwaitWithTimeout(absl::Condition(&interrupt_requested_), absl::Milliseconds(ms));
+  // Short slices instead of a condition variable, so that Interrupt() is a bare atomic
+  // store and safe to call from a signal handler.
+  constexpr int64_t kSliceMs = 10;
+  const auto end = std::chrono::steady_clock::now() + std::chrono::milliseconds(ms);
+  while (!interrupted_.load()) {
+    const auto left = end - std::chrono::steady_clock::now();
+    if (left <= std::chrono::steady_clock::duration::zero()) return true;
+    std::this_thread::sleep_for(
+        std::min<std::chrono::steady_clock::duration>(left, std::chrono::milliseconds(kSliceMs)));
   }
-  return !interrupt_requested_;
+  return false;
 }
 
 SourceStats VideoSource::stats() const {

@@ -93,8 +93,9 @@ struct StreamInfo {
 // the next detect frame, reconnecting network streams as needed.
 //
 // Thread safety: Next() must be called from one thread at a time. Interrupt(), stats() and
-// info() may be called from any thread at any time. REQUIRES: no Next() is running when
-// the source is destroyed (Interrupt(), then join the reading thread).
+// info() may be called from any thread at any time, Interrupt() also from a signal
+// handler. REQUIRES: no Next() is running when the source is destroyed (Interrupt(), then
+// join the reading thread).
 class VideoSource {
  public:
   // Opens `options.url`. `clock` stamps frames and times stalls and backoff; it must
@@ -123,7 +124,8 @@ class VideoSource {
   absl::StatusOr<Frame> Next();
 
   // Makes a blocked or later Next() return kCancelled promptly (within a few ms, however
-  // the network behaves). Idempotent.
+  // the network behaves). Idempotent. Async-signal-safe (one atomic store), so a SIGINT
+  // handler may call it.
   void Interrupt();
 
   // Counters and outages so far (a copy).
@@ -238,7 +240,6 @@ class VideoSource {
   std::atomic<bool> deadline_hit_{false};
 
   mutable absl::Mutex mu_;
-  bool interrupt_requested_ ABSL_GUARDED_BY(mu_) = false;  // Wakes SleepMs().
   SourceStats stats_ ABSL_GUARDED_BY(mu_);
   StreamInfo info_ ABSL_GUARDED_BY(mu_);
 };

@@ -149,7 +149,7 @@ struct SwsFixture {
   int src_stride[4] = {};
   uint8_t* mid[4] = {};
   int mid_stride[4] = {};
-  cv::Mat bgr{kHeight, kWidth, CV_8UC3};
+  cv::Mat bgr = cv::Mat(kHeight, kWidth, CV_8UC3);  // Not {}: that is a 3x1 Mat<int>.
   uint8_t* dst[4] = {bgr.data, nullptr, nullptr, nullptr};
   int dst_stride[4] = {static_cast<int>(bgr.step[0]), 0, 0, 0};
 };

@@ -397,6 +397,8 @@ TEST(VideoSource, DamagedBytesInTheMiddleAreSkippedAndCounted) {
   const SourceStats stats = (*source)->stats();
   EXPECT_GT(stats.frames_corrupt, 0);
   EXPECT_THAT(stats.last_error, HasSubstr("damaged"));
+  std::cout << "[          ] " << read.frames.size() << " frames, " << stats.frames_corrupt
+            << " corrupt, last error: " << stats.last_error << "\n";
   fs::remove_all(dir);
 }
 
@@ -719,6 +721,44 @@ TEST_P(RtspTest, InterruptUnblocksAWaitingNextPromptly) {
   EXPECT_LT(unblock_s, 1.0);
   EXPECT_EQ(reader.get().end.code(), absl::StatusCode::kCancelled);
   EXPECT_EQ((*source)->Next().status().code(), absl::StatusCode::kCancelled);
+}
+
+TEST_P(RtspTest, GivesUpWithUnavailableWhenReconnectAttemptsRunOut) {
+  SourceOptions options = Options();
+  options.max_reconnects = 2;
+  options.reconnect_initial_ms = 100;
+  auto source = VideoSource::Open(options, Clock::Real());
+  ASSERT_TRUE(source.ok()) << source.status();
+  ASSERT_TRUE(ReadFrames(**source, 2).end.ok());
+  server_->process().KillAndWait();
+  const auto killed = std::chrono::steady_clock::now();
+  const ReadResult read = ReadFrames(**source);
+  EXPECT_EQ(read.end.code(), absl::StatusCode::kUnavailable) << read.end;
+  EXPECT_THAT(std::string(read.end.message()), HasSubstr("2 reconnect attempt(s) failed"));
+  EXPECT_THAT(std::string(read.end.message()), HasSubstr("Connection refused"));
+  EXPECT_LT(SecondsSince(killed), 3 + 5.0);  // Stall at worst, then ~0.3 s of backoff.
+  const SourceStats stats = (*source)->stats();
+  EXPECT_EQ(stats.reconnects, 0);
+  EXPECT_TRUE(stats.gaps.empty());  // The outage never ended.
+}
+
+TEST_P(RtspTest, InterruptAlsoEndsAReconnectBackoff) {
+  SourceOptions options = Options();
+  options.reconnect_initial_ms = 60'000;
+  options.reconnect_max_ms = 60'000;
+  auto source = VideoSource::Open(options, Clock::Real());
+  ASSERT_TRUE(source.ok()) << source.status();
+  ASSERT_TRUE(ReadFrames(**source, 2).end.ok());
+  server_->process().KillAndWait();
+  std::future<ReadResult> reader =
+      std::async(std::launch::async, [&] { return ReadFrames(**source); });
+  // Buffered frames, then the loss (at worst a 3 s stall), then a 30-60 s backoff.
+  ASSERT_EQ(reader.wait_for(std::chrono::seconds(6)), std::future_status::timeout);
+  const auto interrupted = std::chrono::steady_clock::now();
+  (*source)->Interrupt();
+  ASSERT_EQ(reader.wait_for(std::chrono::seconds(5)), std::future_status::ready);
+  EXPECT_LT(SecondsSince(interrupted), 1.0);
+  EXPECT_EQ(reader.get().end.code(), absl::StatusCode::kCancelled);
 }
 
 TEST_P(RtspTest, UnknownStreamPathIsNotFound) {

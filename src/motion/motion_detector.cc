@@ -3,10 +3,9 @@
 #include <algorithm>
 #include <climits>
 #include <cmath>
+#include <opencv2/imgproc.hpp>
 #include <string>
 #include <utility>
-
-#include <opencv2/imgproc.hpp>
 
 #include "absl/strings/str_cat.h"
 
@@ -22,8 +21,8 @@ absl::Status Validate(const MotionOptions& o) {
     return Invalid(absl::StrCat("frame_height_px must be in [16, 1080], got ", o.frame_height_px));
   }
   if (o.blur_kernel_px < 1 || o.blur_kernel_px > 31 || o.blur_kernel_px % 2 == 0) {
-    return Invalid(absl::StrCat("blur_kernel_px must be odd and in [1, 31], got ",
-                                o.blur_kernel_px));
+    return Invalid(
+        absl::StrCat("blur_kernel_px must be odd and in [1, 31], got ", o.blur_kernel_px));
   }
   if (o.diff_threshold < 1 || o.diff_threshold > 254) {
     return Invalid(absl::StrCat("diff_threshold must be in [1, 254], got ", o.diff_threshold));
@@ -32,8 +31,7 @@ absl::Status Validate(const MotionOptions& o) {
     return Invalid(absl::StrCat("learning_rate must be in (0, 1], got ", o.learning_rate));
   }
   if (o.dilate_iterations < 0 || o.dilate_iterations > 10) {
-    return Invalid(absl::StrCat("dilate_iterations must be in [0, 10], got ",
-                                o.dilate_iterations));
+    return Invalid(absl::StrCat("dilate_iterations must be in [0, 10], got ", o.dilate_iterations));
   }
   if (!(o.min_contour_area_px >= 0) || !std::isfinite(o.min_contour_area_px)) {
     return Invalid(absl::StrCat("min_contour_area_px must be >= 0, got ", o.min_contour_area_px));
@@ -42,8 +40,8 @@ absl::Status Validate(const MotionOptions& o) {
     return Invalid(absl::StrCat("min_live_change_px must be >= 1, got ", o.min_live_change_px));
   }
   if (!(o.light_change_fraction > 0 && o.light_change_fraction <= 1)) {
-    return Invalid(absl::StrCat("light_change_fraction must be in (0, 1], got ",
-                                o.light_change_fraction));
+    return Invalid(
+        absl::StrCat("light_change_fraction must be in (0, 1], got ", o.light_change_fraction));
   }
   if (!(o.settled_fraction >= 0 && o.settled_fraction < o.light_change_fraction)) {
     return Invalid(absl::StrCat("settled_fraction must be in [0, light_change_fraction), got ",
@@ -52,8 +50,7 @@ absl::Status Validate(const MotionOptions& o) {
   for (size_t i = 0; i < o.masks.size(); ++i) {
     const Polygon& polygon = o.masks[i];
     if (polygon.size() < 3) {
-      return Invalid(absl::StrCat("masks[", i, "] needs at least 3 points, has ",
-                                  polygon.size()));
+      return Invalid(absl::StrCat("masks[", i, "] needs at least 3 points, has ", polygon.size()));
     }
     for (const PointF& p : polygon) {
       if (!(p.x >= 0 && p.x <= 1 && p.y >= 0 && p.y <= 1)) {
@@ -94,8 +91,9 @@ void MotionDetector::Resize(cv::Size small_size) {
   for (const Polygon& polygon : options_.masks) {
     std::vector<cv::Point>& points = polygons.emplace_back();
     for (const PointF& p : polygon) {
-      points.emplace_back(static_cast<int>(std::lround(p.x * static_cast<float>(small_size.width))),
-                          static_cast<int>(std::lround(p.y * static_cast<float>(small_size.height))));
+      points.emplace_back(
+          static_cast<int>(std::lround(p.x * static_cast<float>(small_size.width))),
+          static_cast<int>(std::lround(p.y * static_cast<float>(small_size.height))));
     }
   }
   cv::fillPoly(ignore_mask_, polygons, cv::Scalar(255));
@@ -108,8 +106,8 @@ bool MotionDetector::HasLiveChange(const std::vector<cv::Point>& contour, const 
   // The bounding rectangle may hold another object's change: count inside the contour only.
   contour_mask_.create(rect.size(), CV_8UC1);
   contour_mask_.setTo(0);
-  cv::drawContours(contour_mask_, std::vector<std::vector<cv::Point>>{contour}, 0,
-                   cv::Scalar(255), cv::FILLED, cv::LINE_8, cv::noArray(), INT_MAX, -rect.tl());
+  cv::drawContours(contour_mask_, std::vector<std::vector<cv::Point>>{contour}, 0, cv::Scalar(255),
+                   cv::FILLED, cv::LINE_8, cv::noArray(), INT_MAX, -rect.tl());
   cv::bitwise_and(contour_mask_, live, contour_mask_);
   return cv::countNonZero(contour_mask_) >= options_.min_live_change_px;
 }
@@ -182,8 +180,8 @@ MotionResult MotionDetector::Process(const cv::Mat& frame) {
 
   std::vector<std::vector<cv::Point>> contours;
   cv::findContours(dilated, contours, cv::RETR_EXTERNAL, cv::CHAIN_APPROX_SIMPLE);
-  const float frame_w = static_cast<float>(frame.cols);
-  const float frame_h = static_cast<float>(frame.rows);
+  const auto frame_w = static_cast<float>(frame.cols);
+  const auto frame_h = static_cast<float>(frame.rows);
   const float sx = frame_w / static_cast<float>(small_size_.width);
   const float sy = frame_h / static_cast<float>(small_size_.height);
   if (options_.require_live_change) {

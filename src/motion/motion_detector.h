@@ -8,9 +8,9 @@
 
 #include <cstdint>
 #include <memory>
-#include <vector>
-
 #include <opencv2/core/mat.hpp>
+#include <utility>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "custos/geometry.h"
@@ -37,7 +37,7 @@ struct MotionOptions {
   // (head, torso, legs) into one contour. Range [0, 10].
   int dilate_iterations = 2;
   // Contours smaller than this area, in small-image pixels, are ignored (insects, rain,
-  // flicker). 30 px at 180 px height is about a 0.1%-of-the-frame blob. >= 0.
+  // flicker). 30 px at 180 px height is about 0.05% of the frame. >= 0.
   double min_contour_area_px = 30;
   // When more than this fraction of the (unmasked) image changes at once, the change is taken
   // as a lighting change (lights switched, IR mode, auto exposure, a PTZ move) and not as
@@ -89,10 +89,10 @@ class MotionDetector {
   // Forgets the background: the next frame starts afresh (after a seek or stream restart).
   void Reset();
 
-  const MotionOptions& options() const { return options_; }
+  const MotionOptions& Options() const { return options_; }
 
  private:
-  explicit MotionDetector(const MotionOptions& options) : options_(options) {}
+  explicit MotionDetector(MotionOptions options) : options_(std::move(options)) {}
   void Resize(cv::Size small_size);
   bool HasLiveChange(const std::vector<cv::Point>& contour, const cv::Rect& rect);
 

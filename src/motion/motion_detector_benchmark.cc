@@ -1,11 +1,11 @@
 // Motion detection cost per 640x360 frame. BM_BaselineGreyResize is the floor any motion
 // detector pays (grey conversion and downscale of the same frame); compare Process against
 // it rather than reading bare times, which depend on the machine.
-#include <memory>
-#include <vector>
-
 #include <benchmark/benchmark.h>
+
+#include <memory>
 #include <opencv2/imgproc.hpp>
+#include <vector>
 
 #include "motion/motion_detector.h"
 

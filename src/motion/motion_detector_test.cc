@@ -1,13 +1,13 @@
 #include "motion/motion_detector.h"
 
-#include <memory>
-#include <string>
-#include <vector>
-
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+
+#include <memory>
 #include <opencv2/imgproc.hpp>
 #include <opencv2/videoio.hpp>
+#include <string>
+#include <vector>
 
 #include "core/testing.h"
 
@@ -47,7 +47,8 @@ class Scene {
   // The scene with the given filled rectangles painted in white.
   cv::Mat Frame(const std::vector<cv::Rect>& objects = {}) {
     cv::Mat frame = background_.clone();
-    for (const cv::Rect& r : objects) cv::rectangle(frame, r, cv::Scalar(230, 230, 230), cv::FILLED);
+    for (const cv::Rect& r : objects)
+      cv::rectangle(frame, r, cv::Scalar(230, 230, 230), cv::FILLED);
     cv::Mat noise(frame.size(), CV_16SC3);
     rng_.fill(noise, cv::RNG::NORMAL, 0, 4);
     cv::Mat noisy;
@@ -93,9 +94,11 @@ TEST(MotionDetector, CreateRejectsOutOfRangeOptionsNamingTheOption) {
   cases.push_back({With([](MotionOptions& o) { o.diff_threshold = 0; }), "diff_threshold"});
   cases.push_back({With([](MotionOptions& o) { o.learning_rate = 0; }), "learning_rate"});
   cases.push_back({With([](MotionOptions& o) { o.dilate_iterations = -1; }), "dilate_iterations"});
-  cases.push_back({With([](MotionOptions& o) { o.min_contour_area_px = -1; }), "min_contour_area_px"});
+  cases.push_back(
+      {With([](MotionOptions& o) { o.min_contour_area_px = -1; }), "min_contour_area_px"});
   cases.push_back({With([](MotionOptions& o) { o.min_live_change_px = 0; }), "min_live_change_px"});
-  cases.push_back({With([](MotionOptions& o) { o.light_change_fraction = 1.5; }), "light_change_fraction"});
+  cases.push_back(
+      {With([](MotionOptions& o) { o.light_change_fraction = 1.5; }), "light_change_fraction"});
   cases.push_back({With([](MotionOptions& o) { o.settled_fraction = 0.7; }), "settled_fraction"});
   cases.push_back({MotionOptions{.masks = {{{0, 0}, {1, 0}}}}, "masks[0]"});
   cases.push_back({MotionOptions{.masks = {{{0, 0}, {1, 0}, {1, 640}}}}, "masks[0]"});
@@ -254,7 +257,10 @@ TEST(MotionDetector, ObjectThatStopsIsNoLongerReported) {
 }
 
 TEST(MotionDetector, WithoutRequireLiveChangeAStoppedObjectIsReportedUntilAbsorbed) {
-  auto detector = MakeDetector(With([](MotionOptions& o) { o.learning_rate = 0.1; o.require_live_change = false; }));
+  auto detector = MakeDetector(With([](MotionOptions& o) {
+    o.learning_rate = 0.1;
+    o.require_live_change = false;
+  }));
   Scene scene;
   Warm(*detector, scene);
   const cv::Rect parked(300, 150, 60, 120);

@@ -157,12 +157,14 @@ absl::StatusOr<FrameResult> CameraPipeline::Process(const Frame& frame) {
 
   // Tracked objects are searched every frame; stationary ones every Nth frame only.
   std::vector<detect::TrackedBox> tracked;
-  for (const track::Track& t : tracker_->tracks()) {
+  for (const track::Track& t : tracker_->Tracks()) {
     const bool due = !t.stationary || (t.id + stats_.frames) % options_.stationary_recheck_frames == 0;
     tracked.push_back({t.box, due});
   }
   if (options_.full_frame) {
     result.regions = {cv::Rect(0, 0, frame.bgr.cols, frame.bgr.rows)};
+  } else if (CanSkipDetection(motion.boxes)) {
+    ++stats_.skipped_by_interval;
   } else {
     result.regions = planner_->Plan(frame.bgr.size(), motion.boxes, tracked);
   }
@@ -184,6 +186,7 @@ absl::StatusOr<FrameResult> CameraPipeline::Process(const Frame& frame) {
       return per_region.status();
     } else {
       ++stats_.detector_calls;
+      frames_since_detection_ = 0;
       stats_.regions += static_cast<int64_t>(crops.size());
       std::vector<detect::RegionDetections> parts;
       for (size_t i = 0; i < crops.size(); ++i) {
@@ -194,6 +197,7 @@ absl::StatusOr<FrameResult> CameraPipeline::Process(const Frame& frame) {
     }
   }
 
+  if (result.regions.empty()) ++frames_since_detection_;
   CUSTOS_ASSIGN_OR_RETURN(track::TrackerUpdate update,
                           tracker_->Update(detections, frame.wall_ms, frame.bgr, result.regions));
   for (const track::Track& t : update.started) {
@@ -205,7 +209,7 @@ absl::StatusOr<FrameResult> CameraPipeline::Process(const Frame& frame) {
   frame_tracks.time_ms = frame.wall_ms;
   frame_tracks.width = frame.bgr.cols;
   frame_tracks.height = frame.bgr.rows;
-  for (const track::Track& t : tracker_->tracks()) {
+  for (const track::Track& t : tracker_->Tracks()) {
     result.tracks.push_back({t.id, t.label, t.box, t.score, t.stationary,
                              t.state == track::TrackState::kLost});
     if (t.state == track::TrackState::kConfirmed && t.last_seen_ms == frame.wall_ms) {
@@ -230,6 +234,27 @@ std::vector<Event> CameraPipeline::Finish(int64_t time_ms) {
   }
   Stamp(events);
   return events;
+}
+
+bool CameraPipeline::CanSkipDetection(const std::vector<BoxF>& motion) const {
+  if (options_.detect_interval <= 0 || frames_since_detection_ >= options_.detect_interval) {
+    return false;
+  }
+  const std::vector<track::Track> tracks = tracker_->Tracks(/*include_tentative=*/true);
+  if (tracks.empty()) return false;
+  for (const track::Track& t : tracks) {
+    if (t.state != track::TrackState::kConfirmed) return false;  // Confirm or re-find it now.
+  }
+  // Every motion box must lie mostly inside a track's (slightly grown) box.
+  for (const BoxF& m : motion) {
+    const bool explained = std::any_of(tracks.begin(), tracks.end(), [&](const track::Track& t) {
+      const BoxF grown{t.box.x - t.box.w * 0.2f, t.box.y - t.box.h * 0.2f, t.box.w * 1.4f,
+                       t.box.h * 1.4f};
+      return Intersection(m, grown) >= 0.5f * m.Area();
+    });
+    if (!explained) return false;
+  }
+  return true;
 }
 
 Event CameraPipeline::TrackEvent(EventType type, const track::Track& track, int64_t time_ms) {

@@ -33,6 +33,11 @@ struct PipelineOptions {
   // Stationary objects are re-detected every this many frames (instead of every frame), so a
   // parked car costs little but its track is kept alive and ends when it leaves.
   int stationary_recheck_frames = 10;
+  // Frames skipped between detections while every motion is explained by a confirmed track
+  // (DeepStream's `interval`): the tracker predicts those frames. Motion outside the tracks,
+  // or a tentative track waiting for confirmation, makes the next frame detect at once.
+  // 0 detects on every frame.
+  int detect_interval = 1;
   // Folder for each track's best snapshot (JPEG); empty: none written.
   std::string snapshot_dir;
 };
@@ -59,6 +64,7 @@ struct PipelineStats {
   int64_t frames = 0;
   int64_t frames_with_motion = 0;
   int64_t detector_calls = 0;     // Frames on which the detector ran.
+  int64_t skipped_by_interval = 0;  // Frames with motion left to the tracker (detect_interval).
   int64_t regions = 0;            // Images sent to the detector.
   int64_t detections = 0;
   int64_t dropped_frames = 0;     // Detector refused (queue full): frame skipped and counted.
@@ -106,7 +112,11 @@ class CameraPipeline {
   std::unique_ptr<track::Tracker> tracker_;
   std::unique_ptr<zones::ZoneEngine> zones_;
   PipelineStats stats_;
+  // True when this frame may skip detection under detect_interval.
+  bool CanSkipDetection(const std::vector<BoxF>& motion) const;
+
   cv::Size frame_size_;
+  int frames_since_detection_ = 0;
   int64_t last_time_ms_ = 0;
 };
 

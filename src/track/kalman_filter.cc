@@ -1,7 +1,6 @@
 #include "track/kalman_filter.h"
 
 #include <algorithm>
-
 #include <opencv2/core.hpp>  // Matx::inv is defined here.
 
 namespace custos::track {
@@ -41,8 +40,6 @@ KalmanBoxFilter::KalmanBoxFilter(const BoxF& box, const KalmanOptions& options)
 
 void KalmanBoxFilter::Predict(double dt_s) {
   if (!(dt_s > 0)) return;
-  Mat8 f = Mat8::eye();
-  for (int i = 0; i < 4; ++i) f(i, i + 4) = dt_s;
   const double h = x_(3);
   // White-noise random walks: variance grows linearly with the step.
   const double pos = Sq(options_.position_noise * h) * dt_s;
@@ -50,8 +47,21 @@ void KalmanBoxFilter::Predict(double dt_s) {
   const double size_vel = Sq(options_.size_velocity_noise * h) * dt_s;
   const cv::Matx<double, 8, 1> q(pos, pos, Sq(kAspectNoise) * dt_s, pos, vel, vel,
                                  Sq(kAspectVelocityNoise) * dt_s, size_vel);
-  x_ = f * x_;
-  p_ = f * p_ * f.t() + Mat8::diag(q);
+  // x = F x and P = F P F' + Q for F = [I dt*I; 0 I], by blocks rather than 8x8 products:
+  // with P = [A B; B' D], F P F' = [A + dt (B + B') + dt^2 D, B + dt D; B' + dt D, D].
+  for (int i = 0; i < 4; ++i) x_(i) += dt_s * x_(i + 4);
+  for (int i = 0; i < 4; ++i) {
+    for (int j = 0; j < 4; ++j) {
+      p_(i, j) += dt_s * (p_(i, j + 4) + p_(i + 4, j)) + dt_s * dt_s * p_(i + 4, j + 4);
+    }
+  }
+  for (int i = 0; i < 4; ++i) {
+    for (int j = 0; j < 4; ++j) p_(i, j + 4) += dt_s * p_(i + 4, j + 4);
+  }
+  for (int i = 0; i < 4; ++i) {
+    for (int j = 0; j < 4; ++j) p_(i + 4, j) = p_(j, i + 4);  // P stays symmetric.
+  }
+  for (int i = 0; i < 8; ++i) p_(i, i) += q(i);
   x_(2) = std::max(x_(2), kMinAspect);
   x_(3) = std::max(x_(3), kMinHeight);
 }
@@ -93,14 +103,14 @@ void KalmanBoxFilter::FreezeSize() {
   x_(7) = 0;
 }
 
-BoxF KalmanBoxFilter::box() const {
+BoxF KalmanBoxFilter::Box() const {
   const double h = std::max(x_(3), kMinHeight);
   const double w = std::max(x_(2) * h, kMinHeight);
   return BoxF{static_cast<float>(x_(0) - w / 2), static_cast<float>(x_(1) - h / 2),
               static_cast<float>(w), static_cast<float>(h)};
 }
 
-PointF KalmanBoxFilter::velocity() const {
+PointF KalmanBoxFilter::Velocity() const {
   return PointF{static_cast<float>(x_(4)), static_cast<float>(x_(5))};
 }
 

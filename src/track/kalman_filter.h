@@ -53,9 +53,9 @@ class KalmanBoxFilter {
   void FreezeSize();
 
   // The current box estimate; width and height are at least 1 px.
-  BoxF box() const;
+  BoxF Box() const;
   // Velocity of the box centre in pixels per second.
-  PointF velocity() const;
+  PointF Velocity() const;
 
  private:
   using Vec8 = cv::Matx<double, 8, 1>;

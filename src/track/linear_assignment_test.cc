@@ -1,14 +1,14 @@
 #include "track/linear_assignment.h"
 
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
 #include <algorithm>
 #include <limits>
 #include <numeric>
+#include <opencv2/core.hpp>
 #include <utility>
 #include <vector>
-
-#include <gmock/gmock.h>
-#include <gtest/gtest.h>
-#include <opencv2/core.hpp>
 
 namespace custos::track {
 namespace {

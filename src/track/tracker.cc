@@ -3,12 +3,11 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <opencv2/imgproc.hpp>
 #include <string>
 #include <string_view>
-#include <vector>
 #include <utility>
-
-#include <opencv2/imgproc.hpp>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "track/linear_assignment.h"
@@ -32,8 +31,8 @@ absl::Status Validate(const TrackerOptions& o) {
     return Invalid(absl::StrCat("low_thresh must be in [0, high_thresh], got ", o.low_thresh));
   }
   if (!InRange(o.new_track_thresh, o.high_thresh, 1)) {
-    return Invalid(absl::StrCat("new_track_thresh must be in [high_thresh, 1], got ",
-                                o.new_track_thresh));
+    return Invalid(
+        absl::StrCat("new_track_thresh must be in [high_thresh, 1], got ", o.new_track_thresh));
   }
   for (const auto& [name, value] : {std::pair<const char*, float>{"match_iou", o.match_iou},
                                     {"low_match_iou", o.low_match_iou},
@@ -46,48 +45,48 @@ absl::Status Validate(const TrackerOptions& o) {
     }
   }
   if (!(o.size_change_tolerance > 0 && o.size_change_tolerance <= 10)) {
-    return Invalid(absl::StrCat("size_change_tolerance must be in (0, 10], got ",
-                                o.size_change_tolerance));
+    return Invalid(
+        absl::StrCat("size_change_tolerance must be in (0, 10], got ", o.size_change_tolerance));
   }
   if (!InRange(o.max_jump_heights, 0, 10)) {
     return Invalid(absl::StrCat("max_jump_heights must be in [0, 10], got ", o.max_jump_heights));
   }
   if (!InRange(o.max_jump_size_ratio, 1, 10)) {
-    return Invalid(absl::StrCat("max_jump_size_ratio must be in [1, 10], got ",
-                                o.max_jump_size_ratio));
+    return Invalid(
+        absl::StrCat("max_jump_size_ratio must be in [1, 10], got ", o.max_jump_size_ratio));
   }
   if (o.confirm_hits < 1 || o.confirm_hits > 100) {
     return Invalid(absl::StrCat("confirm_hits must be in [1, 100], got ", o.confirm_hits));
   }
   if (!InRange(static_cast<double>(o.confirm_window_ms), 0, 600'000)) {
-    return Invalid(absl::StrCat("confirm_window_ms must be in [0, 600000], got ",
-                                o.confirm_window_ms));
+    return Invalid(
+        absl::StrCat("confirm_window_ms must be in [0, 600000], got ", o.confirm_window_ms));
   }
   if (o.tentative_max_misses < 1 || o.tentative_max_misses > 100) {
-    return Invalid(absl::StrCat("tentative_max_misses must be in [1, 100], got ",
-                                o.tentative_max_misses));
+    return Invalid(
+        absl::StrCat("tentative_max_misses must be in [1, 100], got ", o.tentative_max_misses));
   }
   if (!InRange(static_cast<double>(o.max_lost_ms), 0, 600'000)) {
     return Invalid(absl::StrCat("max_lost_ms must be in [0, 600000], got ", o.max_lost_ms));
   }
   if (!InRange(o.min_in_frame_fraction, 0, 1)) {
-    return Invalid(absl::StrCat("min_in_frame_fraction must be in [0, 1], got ",
-                                o.min_in_frame_fraction));
+    return Invalid(
+        absl::StrCat("min_in_frame_fraction must be in [0, 1], got ", o.min_in_frame_fraction));
   }
   if (!InRange(static_cast<double>(o.stationary_after_ms), 0, 86'400'000)) {
-    return Invalid(absl::StrCat("stationary_after_ms must be in [0, 86400000], got ",
-                                o.stationary_after_ms));
+    return Invalid(
+        absl::StrCat("stationary_after_ms must be in [0, 86400000], got ", o.stationary_after_ms));
   }
   if (!(o.snapshot_full_size_px >= 1) || !std::isfinite(o.snapshot_full_size_px)) {
-    return Invalid(absl::StrCat("snapshot_full_size_px must be >= 1, got ",
-                                o.snapshot_full_size_px));
+    return Invalid(
+        absl::StrCat("snapshot_full_size_px must be >= 1, got ", o.snapshot_full_size_px));
   }
   if (!InRange(o.snapshot_margin, 0, 2)) {
     return Invalid(absl::StrCat("snapshot_margin must be in [0, 2], got ", o.snapshot_margin));
   }
   if (o.snapshot_max_side_px < 16 || o.snapshot_max_side_px > 4096) {
-    return Invalid(absl::StrCat("snapshot_max_side_px must be in [16, 4096], got ",
-                                o.snapshot_max_side_px));
+    return Invalid(
+        absl::StrCat("snapshot_max_side_px must be in [16, 4096], got ", o.snapshot_max_side_px));
   }
   const KalmanOptions& k = o.kalman;
   for (const auto& [name, value] :
@@ -204,8 +203,8 @@ absl::StatusOr<TrackerUpdate> Tracker::Update(const Detections& detections, int6
   for (const std::unique_ptr<Entry>& e : entries_) {
     if (e->track.state == TrackState::kLost) e->filter.FreezeSize();
     e->filter.Predict(static_cast<double>(dt_ms) / 1000.0);
-    e->track.box = e->filter.box();
-    e->track.velocity = e->filter.velocity();
+    e->track.box = e->filter.Box();
+    e->track.velocity = e->filter.Velocity();
     e->matched = false;
     const BoxF visible = have_frame ? IntersectBoxes(e->track.box, frame_box) : e->track.box;
     float coverage = 0;
@@ -338,8 +337,8 @@ void Tracker::Match(Entry& e, const Detection& detection, int64_t time_ms, const
                           std::log(1.0 + options_.size_change_tolerance);
     e.filter.Update(detection.box, std::max(1.0, excess * excess));
   }
-  t.box = e.filter.box();
-  t.velocity = e.filter.velocity();
+  t.box = e.filter.Box();
+  t.velocity = e.filter.Velocity();
   t.score = detection.score;
   t.best_score = std::max(t.best_score, detection.score);
   t.last_seen_ms = time_ms;
@@ -347,9 +346,8 @@ void Tracker::Match(Entry& e, const Detection& detection, int64_t time_ms, const
   e.missed_ms = 0;
   e.tentative_misses = 0;
 
-  auto vote = std::find_if(e.votes.begin(), e.votes.end(), [&](const Entry::Vote& v) {
-    return v.label == detection.label;
-  });
+  auto vote = std::find_if(e.votes.begin(), e.votes.end(),
+                           [&](const Entry::Vote& v) { return v.label == detection.label; });
   if (vote == e.votes.end()) {
     e.votes.push_back({detection.label, detection.class_id, 0});
     vote = e.votes.end() - 1;
@@ -386,18 +384,19 @@ void Tracker::Match(Entry& e, const Detection& detection, int64_t time_ms, const
 void Tracker::UpdateStationary(Entry& e, int64_t time_ms) {
   Track& t = e.track;
   const float limit = options_.stationary_move_fraction;
-  const bool moved = Distance(t.box.Center(), e.anchor.Center()) >
-                         limit * std::max(e.anchor.w, e.anchor.h) ||
-                     std::abs(t.box.h - e.anchor.h) > limit * e.anchor.h;
+  const bool moved =
+      Distance(t.box.Center(), e.anchor.Center()) > limit * std::max(e.anchor.w, e.anchor.h) ||
+      std::abs(t.box.h - e.anchor.h) > limit * e.anchor.h;
   if (moved) {
     e.anchor = t.box;
     e.anchor_ms = time_ms;
     t.stationary = false;
-  } else if (!t.stationary && time_ms - e.anchor_ms >= options_.stationary_after_ms) {
+  } else if (t.stationary || time_ms - e.anchor_ms >= options_.stationary_after_ms) {
     t.stationary = true;
-    // Keeps the prediction in place between the periodic re-checks of a stationary object.
+    // Keeps the prediction in place between the periodic re-checks of a stationary object,
+    // however long they are apart: detector jitter must not become a drift.
     e.filter.StopMotion();
-    t.velocity = e.filter.velocity();
+    t.velocity = e.filter.Velocity();
   }
 }
 
@@ -448,7 +447,7 @@ TrackerUpdate Tracker::Flush() {
   return update;
 }
 
-std::vector<Track> Tracker::tracks(bool include_tentative) const {
+std::vector<Track> Tracker::Tracks(bool include_tentative) const {
   std::vector<Track> result;
   result.reserve(entries_.size());
   for (const std::unique_ptr<Entry>& e : entries_) {

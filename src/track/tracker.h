@@ -8,11 +8,10 @@
 
 #include <cstdint>
 #include <memory>
+#include <opencv2/core/mat.hpp>
 #include <span>
 #include <string>
 #include <vector>
-
-#include <opencv2/core/mat.hpp>
 
 #include "absl/status/statusor.h"
 #include "custos/detection.h"
@@ -31,27 +30,27 @@ const char* TrackStateName(TrackState state);  // "tentative", "confirmed", "los
 
 // The best view of a tracked object so far.
 struct Snapshot {
-  cv::Mat image;      // BGR crop around the box (with margin); empty until the first match.
-  cv::Rect crop;      // Where `image` was cut from, in frame pixels (before any downscale).
-  BoxF box;           // The detection box in frame pixels.
+  cv::Mat image;  // BGR crop around the box (with margin); empty until the first match.
+  cv::Rect crop;  // Where `image` was cut from, in frame pixels (before any downscale).
+  BoxF box;       // The detection box in frame pixels.
   int64_t time_ms = 0;
   float score = 0;    // Detector score of that detection.
   float quality = 0;  // score x size factor x edge penalty; see TrackerOptions.
 };
 
 struct Track {
-  int64_t id = 0;          // 1, 2, ... per tracker in order of confirmation; 0 while tentative.
-  std::string label;       // Score-weighted majority of the matched detections' labels.
-  int class_id = -1;       // class_id that goes with `label`.
-  BoxF box;                // Kalman-filtered box (predicted while lost), frame pixels.
-  float score = 0;         // Score of the last matched detection.
-  float best_score = 0;    // Best score of any matched detection.
+  int64_t id = 0;        // 1, 2, ... per tracker in order of confirmation; 0 while tentative.
+  std::string label;     // Score-weighted majority of the matched detections' labels.
+  int class_id = -1;     // class_id that goes with `label`.
+  BoxF box;              // Kalman-filtered box (predicted while lost), frame pixels.
+  float score = 0;       // Score of the last matched detection.
+  float best_score = 0;  // Best score of any matched detection.
   TrackState state = TrackState::kTentative;
-  bool stationary = false;  // Has not moved for stationary_after_ms.
-  int64_t first_ms = 0;     // Time of the first detection.
-  int64_t last_seen_ms = 0; // Time of the last matched detection.
-  int hits = 0;             // Number of matched detections.
-  PointF velocity;          // Of the box centre, pixels per second.
+  bool stationary = false;   // Has not moved for stationary_after_ms.
+  int64_t first_ms = 0;      // Time of the first detection.
+  int64_t last_seen_ms = 0;  // Time of the last matched detection.
+  int hits = 0;              // Number of matched detections.
+  PointF velocity;           // Of the box centre, pixels per second.
   Snapshot best;
 };
 
@@ -152,9 +151,9 @@ class Tracker {
   TrackerUpdate Flush();
 
   // Confirmed and lost tracks (and tentative ones if asked), oldest first.
-  std::vector<Track> tracks(bool include_tentative = false) const;
+  std::vector<Track> Tracks(bool include_tentative = false) const;
 
-  const TrackerOptions& options() const { return options_; }
+  const TrackerOptions& Options() const { return options_; }
 
  private:
   struct Entry;

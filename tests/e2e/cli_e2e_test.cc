@@ -21,17 +21,17 @@ namespace {
 namespace fs = std::filesystem;
 using nlohmann::json;
 
-struct Run {
+struct CommandResult {
   int exit_code = -1;
   std::string out;
   std::string err;
 };
 
 // Runs the custos binary with `args` (already shell-quoted where needed).
-Run Custos(const std::string& args) {
+CommandResult Custos(const std::string& args) {
   const fs::path err_file = fs::temp_directory_path() / ("custos-e2e-err-" + std::to_string(getpid()));
   const std::string cmd = std::string(CUSTOS_BINARY) + " " + args + " 2>" + err_file.string();
-  Run run;
+  CommandResult run;
   FILE* pipe = popen(cmd.c_str(), "r");
   if (pipe == nullptr) return run;
   std::array<char, 4096> buf;
@@ -58,7 +58,7 @@ TEST(CliDetect, FindsVehiclesAndPeopleInRealPhotos) {
   CUSTOS_REQUIRE_DATA(car1, testing::SharedData("plates/us/car1.jpg"));
   CUSTOS_REQUIRE_DATA(car11, testing::SharedData("plates/us/car11.jpg"));
   CUSTOS_REQUIRE_DATA(person, testing::SharedData("faces/obama_and_biden.jpg"));
-  const Run run = Custos("detect --json " + car1 + " " + car11 + " " + person);
+  const CommandResult run = Custos("detect --json " + car1 + " " + car11 + " " + person);
   ASSERT_EQ(run.exit_code, 0) << run.err;
   const json out = json::parse(run.out);
   ASSERT_EQ(out.size(), 3u);
@@ -79,7 +79,7 @@ TEST(CliDetect, FindsVehiclesAndPeopleInRealPhotos) {
 
 TEST(CliDetect, UnreadableImageIsReportedNotFatal) {
   CUSTOS_REQUIRE_DATA(car1, testing::SharedData("plates/us/car1.jpg"));
-  const Run run = Custos("detect --json /nonexistent.jpg " + car1);
+  const CommandResult run = Custos("detect --json /nonexistent.jpg " + car1);
   EXPECT_EQ(run.exit_code, 1);
   EXPECT_NE(run.err.find("/nonexistent.jpg: cannot read image"), std::string::npos) << run.err;
   const json out = json::parse(run.out);
@@ -89,13 +89,13 @@ TEST(CliDetect, UnreadableImageIsReportedNotFatal) {
 }
 
 TEST(CliModels, ListsAndVerifiesTheProvisionedModels) {
-  const Run list = Custos("models list --json");
+  const CommandResult list = Custos("models list --json");
   ASSERT_EQ(list.exit_code, 0) << list.err;
   const json models = json::parse(list.out);
   ASSERT_FALSE(models.empty());
   EXPECT_EQ(models[0]["name"], "nanodet-coco");
   EXPECT_EQ(models[0]["state"], "ok");
-  const Run verify = Custos("models verify");
+  const CommandResult verify = Custos("models verify");
   EXPECT_EQ(verify.exit_code, 0) << verify.err;
   EXPECT_NE(verify.out.find("nanodet-coco: ok"), std::string::npos);
 }
@@ -111,11 +111,11 @@ TEST(CliModels, AModelWithTheWrongChecksumIsRefused) {
     f.seekp(12345);
     f.put('\x7f');
   }
-  const Run verify = Custos("models verify --models-dir " + dir.string());
+  const CommandResult verify = Custos("models verify --models-dir " + dir.string());
   EXPECT_EQ(verify.exit_code, 3);
   EXPECT_NE(verify.err.find("refusing to load"), std::string::npos) << verify.err;
   CUSTOS_REQUIRE_DATA(car1, testing::SharedData("plates/us/car1.jpg"));
-  const Run detect = Custos("detect --models-dir " + dir.string() + " " + car1);
+  const CommandResult detect = Custos("detect --models-dir " + dir.string() + " " + car1);
   EXPECT_EQ(detect.exit_code, 3);
   EXPECT_NE(detect.err.find("SHA-256"), std::string::npos) << detect.err;
   fs::remove_all(dir);
@@ -128,7 +128,7 @@ TEST(CliAnalyze, OneTrackPerPersonWhoWalksThroughAndBoxesFollowThem) {
   const fs::path dir = testing::TempDir("e2e-analyze");
   const fs::path events_path = dir / "events.jsonl";
   const fs::path annotated = dir / "annotated.mp4";
-  const Run run = Custos("analyze " + video + " --no-progress --json-events " +
+  const CommandResult run = Custos("analyze " + video + " --no-progress --json-events " +
                          events_path.string() + " --annotate " + annotated.string() + " --db " +
                          (dir / "events.db").string() + " --snapshots " + (dir / "snaps").string());
   ASSERT_EQ(run.exit_code, 0) << run.err;
@@ -187,7 +187,7 @@ TEST(CliAnalyze, OneTrackPerPersonWhoWalksThroughAndBoxesFollowThem) {
 }
 
 TEST(CliAnalyze, MissingVideoGivesAClearError) {
-  const Run run = Custos("analyze /nonexistent/video.mp4 --no-progress");
+  const CommandResult run = Custos("analyze /nonexistent/video.mp4 --no-progress");
   EXPECT_EQ(run.exit_code, 2);
   EXPECT_NE(run.err.find("not found"), std::string::npos) << run.err;
 }
@@ -198,7 +198,7 @@ TEST(CliAnalyze, CorruptVideoGivesAClearError) {
     std::ofstream f(dir / "junk.mp4", std::ios::binary);
     for (int i = 0; i < 100000; ++i) f.put(static_cast<char>((i * 7919) % 251));
   }
-  const Run run = Custos("analyze " + (dir / "junk.mp4").string() + " --no-progress");
+  const CommandResult run = Custos("analyze " + (dir / "junk.mp4").string() + " --no-progress");
   EXPECT_NE(run.exit_code, 0);
   EXPECT_NE(run.err.find("junk.mp4"), std::string::npos) << run.err;
   EXPECT_EQ(run.err.find("Segmentation"), std::string::npos);
@@ -213,7 +213,7 @@ TEST(CliAnalyze, TruncatedVideoIsAnalysedUpToWhereItBreaks) {
   const std::string remux = "ffmpeg -loglevel error -y -i " + video + " -c copy -t 60 " + ts.string();
   ASSERT_EQ(std::system(remux.c_str()), 0);
   fs::resize_file(ts, fs::file_size(ts) / 2);
-  const Run run = Custos("analyze " + ts.string() + " --no-progress --json-events " +
+  const CommandResult run = Custos("analyze " + ts.string() + " --no-progress --json-events " +
                          (dir / "e.jsonl").string());
   EXPECT_EQ(run.exit_code, 0) << run.err;
   EXPECT_FALSE(ReadJsonLines(dir / "e.jsonl").empty());
@@ -224,10 +224,10 @@ TEST(CliAnalyze, MalformedConfigReportsTheLine) {
   const fs::path dir = testing::TempDir("e2e-config");
   std::ofstream(dir / "bad.yaml") << "cameras:\n  - id: a\n    url: x.mp4\n    zones: [\n";
   std::ofstream(dir / "unknown.yaml") << "cameras:\n  - id: a\n    url: x.mp4\n    zonez: []\n";
-  const Run bad = Custos("analyze x.mp4 --no-progress --config " + (dir / "bad.yaml").string());
+  const CommandResult bad = Custos("analyze x.mp4 --no-progress --config " + (dir / "bad.yaml").string());
   EXPECT_EQ(bad.exit_code, 2);
   EXPECT_NE(bad.err.find("bad.yaml:"), std::string::npos) << bad.err;
-  const Run unknown =
+  const CommandResult unknown =
       Custos("analyze x.mp4 --no-progress --config " + (dir / "unknown.yaml").string());
   EXPECT_EQ(unknown.exit_code, 2);
   EXPECT_NE(unknown.err.find("unknown.yaml:4"), std::string::npos) << unknown.err;
@@ -238,7 +238,7 @@ TEST(CliAnalyze, MalformedConfigReportsTheLine) {
 TEST(CliAnalyze, UnreachableRtspUrlFailsWithinSeconds) {
   const auto start = std::chrono::steady_clock::now();
   // Port 9 (discard) on loopback: nothing listens there.
-  const Run run = Custos("analyze rtsp://127.0.0.1:9/none --no-progress");
+  const CommandResult run = Custos("analyze rtsp://127.0.0.1:9/none --no-progress");
   const auto seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   EXPECT_NE(run.exit_code, 0);
   EXPECT_NE(run.err.find("127.0.0.1"), std::string::npos) << run.err;
