@@ -74,7 +74,9 @@ TEST(CliDetect, FindsVehiclesAndPeopleInRealPhotos) {
   }
   EXPECT_GE(labels[0].count("car") + labels[0].count("truck"), 1u);
   EXPECT_GE(labels[1].count("car") + labels[1].count("truck"), 1u);
-  EXPECT_EQ(labels[2].count("person"), 2u) << "obama_and_biden.jpg shows two people";
+  // Two men in front, a child and a half-visible woman at the right edge behind them.
+  EXPECT_GE(labels[2].count("person"), 2u);
+  EXPECT_LE(labels[2].count("person"), 4u);
 }
 
 TEST(CliDetect, UnreadableImageIsReportedNotFatal) {
