@@ -108,10 +108,14 @@ int Main(int argc, char** argv) {
     }
   }
   if (videos.empty()) {
-    for (const fs::path& p : {fs::path(CUSTOS_SOURCE_DIR) / "../shared/data/video/one-by-one-person-detection.mp4",
-                             fs::path(CUSTOS_SOURCE_DIR) / "var/data/vtest.avi"}) {
-      if (fs::exists(p)) videos.push_back(fs::weakly_canonical(p).string());
-      else std::fprintf(stderr, "skipping %s: not present (tools/setup.sh provides vtest.avi)\n", p.c_str());
+    for (const fs::path& p :
+         {fs::path(CUSTOS_SOURCE_DIR) / "../shared/data/video/one-by-one-person-detection.mp4",
+          fs::path(CUSTOS_SOURCE_DIR) / "var/data/vtest.avi"}) {
+      if (fs::exists(p))
+        videos.push_back(fs::weakly_canonical(p).string());
+      else
+        std::fprintf(stderr, "skipping %s: not present (tools/setup.sh provides vtest.avi)\n",
+                     p.c_str());
     }
   }
   auto specs = infer::LoadManifest(infer::DefaultManifestPath(), infer::DefaultModelsDir());
@@ -133,12 +137,14 @@ int Main(int argc, char** argv) {
   for (int i = 0; i < kInferRuns; ++i) (void)shared->DetectBatch({probe});
   const double infer_ms = (CpuMs() - infer_start) / kInferRuns;
 
-  nlohmann::json report = {{"detector_cpu_ms_per_inference", infer_ms}, {"videos", nlohmann::json::array()}};
+  nlohmann::json report = {{"detector_cpu_ms_per_inference", infer_ms},
+                           {"videos", nlohmann::json::array()}};
   if (!json) {
     std::printf("detector: %.1f CPU-ms per inference (416x416, 1 thread)\n\n", infer_ms);
     std::printf("%-36s %9s %9s %7s %9s %9s %9s %9s\n", "video (360p, 5 fps)", "decode", "pipeline",
                 "ratio", "cams/core", "regions/f", "det/frame", "tracks");
-    std::printf("%-36s %9s %9s %7s %9s %9s %9s %9s\n", "", "ms/cam-s", "ms/cam-s", "", "", "", "", "");
+    std::printf("%-36s %9s %9s %7s %9s %9s %9s %9s\n", "", "ms/cam-s", "ms/cam-s", "", "", "", "",
+                "");
   }
   for (const std::string& video : videos) {
     Run best_decode, best_full;

@@ -9,9 +9,9 @@
 namespace custos {
 
 struct Detection {
-  int class_id = -1;     // Index into the model's label list.
-  std::string label;     // "person", "car", ...
-  float score = 0;       // Confidence in [0, 1].
+  int class_id = -1;  // Index into the model's label list.
+  std::string label;  // "person", "car", ...
+  float score = 0;    // Confidence in [0, 1].
   BoxF box;
 };
 

@@ -3,10 +3,9 @@
 // (src/infer/inference_service.h), which merges the requests of all cameras of a process.
 #pragma once
 
+#include <opencv2/core/mat.hpp>
 #include <string>
 #include <vector>
-
-#include <opencv2/core/mat.hpp>
 
 #include "absl/status/statusor.h"
 #include "custos/detection.h"

@@ -11,29 +11,29 @@
 namespace custos {
 
 enum class EventType {
-  kTrackStart,   // A track was confirmed.
-  kTrackEnd,     // A confirmed track was lost for good (or the stream ended).
+  kTrackStart,  // A track was confirmed.
+  kTrackEnd,    // A confirmed track was lost for good (or the stream ended).
   kZoneEnter,
   kZoneLeave,
   kLineCross,
-  kLoiter,       // A track stayed in a zone longer than the zone's loiter time.
+  kLoiter,  // A track stayed in a zone longer than the zone's loiter time.
 };
 
 const char* EventTypeName(EventType type);  // "track_start", "zone_enter", ...
 
 struct Event {
-  std::string id;           // ULID; unique, sortable by time.
-  std::string camera;       // Camera id from the config.
-  int64_t time_ms = 0;      // UTC wall-clock ms of the frame that raised it.
+  std::string id;       // ULID; unique, sortable by time.
+  std::string camera;   // Camera id from the config.
+  int64_t time_ms = 0;  // UTC wall-clock ms of the frame that raised it.
   EventType type = EventType::kTrackStart;
-  std::string label;        // Object class, e.g. "person".
+  std::string label;  // Object class, e.g. "person".
   int64_t track_id = 0;
-  float score = 0;          // Best detector score of the track so far.
-  BoxF box;                 // Object box in detect-frame pixels at time_ms.
-  std::string zone;         // Zone or line name; empty when not about one.
-  std::string direction;    // Line crossings: "in" / "out" (see docs/zones.md).
-  int64_t dwell_ms = 0;     // Loiter: time in zone; track_end: track duration.
-  std::string snapshot;     // Snapshot reference (relative path), empty if none.
+  float score = 0;        // Best detector score of the track so far.
+  BoxF box;               // Object box in detect-frame pixels at time_ms.
+  std::string zone;       // Zone or line name; empty when not about one.
+  std::string direction;  // Line crossings: "in" / "out" (see docs/zones.md).
+  int64_t dwell_ms = 0;   // Loiter: time in zone; track_end: track duration.
+  std::string snapshot;   // Snapshot reference (relative path), empty if none.
 };
 
 }  // namespace custos

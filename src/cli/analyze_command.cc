@@ -55,8 +55,10 @@ absl::StatusOr<config::Config> ResolveConfig(const AnalyzeFlags& flags,
     }
     cfg.cameras.resize(1);
     // The input on the command line wins over the camera's url.
-    if (!flags.input.empty()) cfg.cameras[0].url = flags.input;
-    else cfg.cameras[0].url = config::ResolvePath(cfg, cfg.cameras[0].url);
+    if (!flags.input.empty())
+      cfg.cameras[0].url = flags.input;
+    else
+      cfg.cameras[0].url = config::ResolvePath(cfg, cfg.cameras[0].url);
   } else {
     config::CameraConfig camera;
     camera.id = flags.camera.empty() ? "cli" : flags.camera;
@@ -85,9 +87,11 @@ class ProgressBar {
     const double elapsed = std::chrono::duration<double>(now - start_).count();
     const double speed = elapsed > 0 ? static_cast<double>(pts_ms) / 1000.0 / elapsed : 0;
     if (duration_ms_ > 0) {
-      const double f = std::min(1.0, static_cast<double>(pts_ms) / static_cast<double>(duration_ms_));
+      const double f =
+          std::min(1.0, static_cast<double>(pts_ms) / static_cast<double>(duration_ms_));
       const int filled = static_cast<int>(f * 30);
-      std::fprintf(stderr, "\r[%s%s] %3.0f%%  %6.1f/%.1f s  %5.1fx realtime  %lld frames  %lld tracks ",
+      std::fprintf(stderr,
+                   "\r[%s%s] %3.0f%%  %6.1f/%.1f s  %5.1fx realtime  %lld frames  %lld tracks ",
                    std::string(static_cast<size_t>(filled), '#').c_str(),
                    std::string(static_cast<size_t>(30 - filled), '.').c_str(), f * 100,
                    static_cast<double>(pts_ms) / 1000, static_cast<double>(duration_ms_) / 1000,
@@ -193,15 +197,16 @@ void PrintSummary(const std::string& input, const EventSinks& sinks,
       "per frame), %lld dropped\n",
       static_cast<long long>(st.frames), static_cast<long long>(st.frames_with_motion),
       static_cast<long long>(st.detector_calls),
-      st.detector_calls ? static_cast<double>(st.regions) / static_cast<double>(st.detector_calls) : 0.0,
+      st.detector_calls ? static_cast<double>(st.regions) / static_cast<double>(st.detector_calls)
+                        : 0.0,
       st.detector_calls ? st.detect_ms / static_cast<double>(st.detector_calls) : 0.0,
       static_cast<long long>(st.dropped_frames));
   std::printf("source: %lld packets, %lld corrupt frames skipped, %lld reconnects, %zu gaps\n",
               static_cast<long long>(source.packets), static_cast<long long>(source.frames_corrupt),
               static_cast<long long>(source.reconnects), source.gaps.size());
   for (const ingest::Gap& g : source.gaps) {
-    std::printf("  gap of %.1f s: %s\n", static_cast<double>(g.end_wall_ms - g.start_wall_ms) / 1000,
-                g.reason.c_str());
+    std::printf("  gap of %.1f s: %s\n",
+                static_cast<double>(g.end_wall_ms - g.start_wall_ms) / 1000, g.reason.c_str());
   }
 }
 
@@ -267,7 +272,8 @@ int RunAnalyze(const AnalyzeFlags& flags) {
       break;
     }
     if (!flags.annotate.empty() && !annotator) {
-      auto created = Annotator::Create(flags.annotate, frame->bgr.size(), camera.detect.fps, camera);
+      auto created =
+          Annotator::Create(flags.annotate, frame->bgr.size(), camera.detect.fps, camera);
       if (!created.ok()) return Fail("analyze", created.status());
       annotator = *std::move(created);
     }
@@ -293,10 +299,11 @@ int RunAnalyze(const AnalyzeFlags& flags) {
   }
   const double wall_s =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  PrintSummary(camera.url.empty() ? flags.input : ingest::RedactUrl(camera.url), sinks,
-               **pipeline, (*source)->stats(), last_pts, wall_s);
-  if (g_interrupted) std::printf("interrupted: results cover the video up to %.1f s\n",
-                                 static_cast<double>(last_pts) / 1000);
+  PrintSummary(camera.url.empty() ? flags.input : ingest::RedactUrl(camera.url), sinks, **pipeline,
+               (*source)->stats(), last_pts, wall_s);
+  if (g_interrupted)
+    std::printf("interrupted: results cover the video up to %.1f s\n",
+                static_cast<double>(last_pts) / 1000);
   return exit_code;
 }
 

@@ -32,18 +32,19 @@ cv::Scalar TrackColour(int64_t id) {
   return kPalette[static_cast<size_t>(id) % std::size(kPalette)];
 }
 
-absl::StatusOr<std::unique_ptr<Annotator>> Annotator::Create(const std::string& path,
-                                                             cv::Size size, double fps,
+absl::StatusOr<std::unique_ptr<Annotator>> Annotator::Create(const std::string& path, cv::Size size,
+                                                             double fps,
                                                              const config::CameraConfig& camera) {
   // OpenCV's FFmpeg backend: H.264 (libx264) where available, MPEG-4 part 2 otherwise.
   for (const char* codec : {"avc1", "mp4v"}) {
     cv::VideoWriter writer(path, cv::CAP_FFMPEG,
                            cv::VideoWriter::fourcc(codec[0], codec[1], codec[2], codec[3]),
                            fps > 0 ? fps : 5, size);
-    if (writer.isOpened()) return std::unique_ptr<Annotator>(new Annotator(std::move(writer), camera));
+    if (writer.isOpened())
+      return std::unique_ptr<Annotator>(new Annotator(std::move(writer), camera));
   }
-  return absl::UnavailableError(absl::StrCat("cannot write annotated video ", path,
-                                             " (is the folder writable?)"));
+  return absl::UnavailableError(
+      absl::StrCat("cannot write annotated video ", path, " (is the folder writable?)"));
 }
 
 void Annotator::Write(const Frame& frame, const pipeline::FrameResult& result,
@@ -92,7 +93,8 @@ void Annotator::Write(const Frame& frame, const pipeline::FrameResult& result,
           absl::StrFormat("%s #%d %.2f%s", t.label, t.id, t.score, t.stationary ? " (still)" : ""),
           {box.x, box.y - 2}, colour);
   }
-  Label(canvas_, absl::StrFormat("%s  %.1f s", camera_.id, static_cast<double>(frame.pts_ms) / 1000),
+  Label(canvas_,
+        absl::StrFormat("%s  %.1f s", camera_.id, static_cast<double>(frame.pts_ms) / 1000),
         {4, size.height - 4}, {255, 255, 255});
   writer_.write(canvas_);
 }

@@ -3,9 +3,8 @@
 #pragma once
 
 #include <memory>
-#include <string>
-
 #include <opencv2/videoio.hpp>
+#include <string>
 
 #include "absl/status/statusor.h"
 #include "custos/frame.h"

@@ -29,8 +29,8 @@ absl::StatusOr<infer::ModelSpec> LoadModelSpec(const ModelFlags& flags) {
 }
 
 const std::vector<std::string>& DefaultLabels() {
-  static const auto* labels = new std::vector<std::string>{"person", "bicycle", "car",
-                                                          "motorcycle", "bus", "truck"};
+  static const auto* labels =
+      new std::vector<std::string>{"person", "bicycle", "car", "motorcycle", "bus", "truck"};
   return *labels;
 }
 

@@ -1,7 +1,6 @@
 #include <algorithm>
 #include <cstdio>
 #include <iostream>
-
 #include <opencv2/imgcodecs.hpp>
 
 #include "absl/strings/str_format.h"
@@ -39,16 +38,15 @@ int RunDetect(const DetectFlags& flags) {
       entry["detections"].push_back(
           {{"label", d.label},
            {"score", RoundTo(d.score, 3)},
-           {"box", {RoundTo(d.box.x, 1), RoundTo(d.box.y, 1), RoundTo(d.box.w, 1),
-                    RoundTo(d.box.h, 1)}}});
+           {"box",
+            {RoundTo(d.box.x, 1), RoundTo(d.box.y, 1), RoundTo(d.box.w, 1), RoundTo(d.box.h, 1)}}});
     }
     if (!flags.json) {
       std::printf("%s: %zu detections\n", file.c_str(), entry["detections"].size());
       for (const auto& d : entry["detections"]) {
         std::printf("  %-12s %.2f  [%g, %g, %g, %g]\n", d["label"].get<std::string>().c_str(),
-                    d["score"].get<double>(), d["box"][0].get<double>(),
-                    d["box"][1].get<double>(), d["box"][2].get<double>(),
-                    d["box"][3].get<double>());
+                    d["score"].get<double>(), d["box"][0].get<double>(), d["box"][1].get<double>(),
+                    d["box"][2].get<double>(), d["box"][3].get<double>());
       }
     }
     out.push_back(entry);

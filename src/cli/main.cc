@@ -18,7 +18,8 @@ int main(int argc, char** argv) {
   ModelFlags model;
   auto add_model_flags = [&model](CLI::App* cmd) {
     cmd->add_option("--manifest", model.manifest, "model manifest (default models/manifest.yaml)");
-    cmd->add_option("--models-dir", model.models_dir, "folder with model files (default var/models)");
+    cmd->add_option("--models-dir", model.models_dir,
+                    "folder with model files (default var/models)");
     cmd->add_option("--model", model.model, "detector model name")->capture_default_str();
   };
 
@@ -27,8 +28,9 @@ int main(int argc, char** argv) {
   detect_cmd->add_option("images", detect.images, "image files")->required();
   detect_cmd->add_flag("--json", detect.json, "print JSON");
   detect_cmd->add_option("--threshold", detect.threshold, "minimum score")->capture_default_str();
-  detect_cmd->add_option("--labels", detect.labels,
-                         "labels to report (default: person and vehicles; 'all' for every class)")
+  detect_cmd
+      ->add_option("--labels", detect.labels,
+                   "labels to report (default: person and vehicles; 'all' for every class)")
       ->delimiter(',');
   add_model_flags(detect_cmd);
 
@@ -49,7 +51,8 @@ int main(int argc, char** argv) {
   analyze_cmd->add_option("input", analyze.input, "video file or rtsp/http URL")->required();
   analyze_cmd->add_option("--config", analyze.config, "YAML config (zones, lines, detector...)");
   analyze_cmd->add_option("--camera", analyze.camera, "camera id of the config to apply");
-  analyze_cmd->add_option("--json-events", analyze.json_events, "write events as JSON lines ('-' = stdout)");
+  analyze_cmd->add_option("--json-events", analyze.json_events,
+                          "write events as JSON lines ('-' = stdout)");
   analyze_cmd->add_option("--annotate", analyze.annotate, "write an annotated MP4");
   analyze_cmd->add_option("--db", analyze.db, "store events in this SQLite database");
   analyze_cmd->add_option("--snapshots", analyze.snapshots, "save each track's best snapshot here");

@@ -24,8 +24,9 @@ int RunModelsList(const ModelFlags& flags, bool json) {
   for (const infer::ModelSpec& s : *specs) {
     const absl::Status verified = infer::VerifyModel(s);
     const std::string state = verified.ok() ? "ok"
-                              : verified.code() == absl::StatusCode::kNotFound ? "missing"
-                                                                               : "checksum-mismatch";
+                              : verified.code() == absl::StatusCode::kNotFound
+                                  ? "missing"
+                                  : "checksum-mismatch";
     out.push_back({{"name", s.name},
                    {"task", s.task},
                    {"format", s.format},

@@ -9,7 +9,8 @@ namespace fs = std::filesystem;
 
 std::optional<std::string> SharedData(const std::string& relative) {
   const char* env = std::getenv("CUSTOS_TEST_DATA");
-  const fs::path root = env ? fs::path(env) : fs::path(CUSTOS_SOURCE_DIR) / ".." / "shared" / "data";
+  const fs::path root =
+      env ? fs::path(env) : fs::path(CUSTOS_SOURCE_DIR) / ".." / "shared" / "data";
   const fs::path path = root / relative;
   if (!fs::exists(path)) return std::nullopt;
   return fs::weakly_canonical(path).string();

@@ -21,8 +21,9 @@ std::filesystem::path TempDir(const std::string& prefix);
 }  // namespace custos::testing
 
 // Skips the current test with a clear message when a data file is missing.
-#define CUSTOS_REQUIRE_DATA(var, expr)                                                  \
-  auto var##_opt = (expr);                                                              \
-  if (!var##_opt) GTEST_SKIP() << "test data missing: " #expr                            \
-                               << " (see ../shared/data/PROVENANCE.md, tools/setup.sh)"; \
+#define CUSTOS_REQUIRE_DATA(var, expr)                                     \
+  auto var##_opt = (expr);                                                 \
+  if (!var##_opt)                                                          \
+    GTEST_SKIP() << "test data missing: " #expr                            \
+                 << " (see ../shared/data/PROVENANCE.md, tools/setup.sh)"; \
   const std::string var = *var##_opt

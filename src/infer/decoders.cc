@@ -27,9 +27,11 @@ absl::StatusOr<Detections> DecodeNanoDet(const ModelSpec& spec, std::span<const 
   const size_t levels = spec.strides.size();
   const int bins = spec.reg_max + 1;
   if (levels == 0 || outputs.size() != 2 * levels || spec.reg_max <= 0) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "model '", spec.name, "': a nanodet decoder needs strides, reg_max and 2 outputs per "
-        "stride; got ", outputs.size(), " outputs for ", levels, " strides"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("model '", spec.name,
+                     "': a nanodet decoder needs strides, reg_max and 2 outputs per "
+                     "stride; got ",
+                     outputs.size(), " outputs for ", levels, " strides"));
   }
   Detections out;
   std::vector<float> probs(static_cast<size_t>(bins));
@@ -40,9 +42,10 @@ absl::StatusOr<Detections> DecodeNanoDet(const ModelSpec& spec, std::span<const 
     const OutputView& boxes = outputs[levels + level];
     if (scores.rows != boxes.rows || boxes.cols != 4 * bins ||
         scores.rows != grid_w * (spec.input.height / stride)) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "model '", spec.name, "': nanodet output shapes do not match stride ", stride,
-          " (scores ", scores.rows, "x", scores.cols, ", boxes ", boxes.rows, "x", boxes.cols, ")"));
+      return absl::InvalidArgumentError(
+          absl::StrCat("model '", spec.name, "': nanodet output shapes do not match stride ",
+                       stride, " (scores ", scores.rows, "x", scores.cols, ", boxes ", boxes.rows,
+                       "x", boxes.cols, ")"));
     }
     for (int cell = 0; cell < scores.rows; ++cell) {
       const float* s = scores.data + static_cast<size_t>(cell) * scores.cols;
@@ -79,9 +82,9 @@ absl::StatusOr<Detections> DecodeYoloV8(const ModelSpec& spec, const OutputView&
   // Channel-major [4 + classes, anchors] as exported, or anchor-major [anchors, 4 + classes].
   const bool channel_major = output.rows == 4 + classes;
   if (!channel_major && output.cols != 4 + classes) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "model '", spec.name, "': yolov8 output is ", output.rows, "x", output.cols,
-        ", expected one side to be 4 + ", classes, " classes"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("model '", spec.name, "': yolov8 output is ", output.rows, "x", output.cols,
+                     ", expected one side to be 4 + ", classes, " classes"));
   }
   const int anchors = channel_major ? output.cols : output.rows;
   auto at = [&](int anchor, int channel) {
@@ -98,8 +101,8 @@ absl::StatusOr<Detections> DecodeYoloV8(const ModelSpec& spec, const OutputView&
     }
     if (best_score < score_floor) continue;
     const float cx = at(a, 0), cy = at(a, 1), w = at(a, 2), h = at(a, 3);
-    out.push_back(MakeDetection(spec, best, best_score, cx - w / 2, cy - h / 2, cx + w / 2,
-                                cy + h / 2));
+    out.push_back(
+        MakeDetection(spec, best, best_score, cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2));
   }
   return out;
 }

@@ -51,7 +51,8 @@ TEST(Decoders, NanoDetRejectsOutputsThatDoNotFitTheSpec) {
 TEST(Decoders, YoloV8ReadsChannelMajorAndAnchorMajorOutputs) {
   ModelSpec spec = Spec(64, 64);
   // Two anchors; anchor 1 is a person centred at (20, 30), 10x40, score 0.8.
-  const float channel_major[] = {/*cx*/ 5, 20, /*cy*/ 5, 30, /*w*/ 2, 10, /*h*/ 2, 40,
+  const float channel_major[] = {/*cx*/ 5,        20,   /*cy*/ 5,      30,
+                                 /*w*/ 2,         10,   /*h*/ 2,       40,
                                  /*person*/ 0.1f, 0.8f, /*car*/ 0.05f, 0.1f};
   auto a = DecodeYoloV8(spec, {channel_major, 6, 2}, 0.5f);
   ASSERT_TRUE(a.ok()) << a.status();
@@ -69,10 +70,10 @@ TEST(Decoders, YoloV8ReadsChannelMajorAndAnchorMajorOutputs) {
 
 TEST(Decoders, SsdScalesNormalisedBoxesAndStopsAtTheEndMarker) {
   ModelSpec spec = Spec(200, 100);
-  const float rows[] = {0, 1, 0.9f, 0.1f, 0.2f, 0.3f, 0.6f,   // car
-                        0, 0, 0.2f, 0, 0, 1, 1,               // below the floor
-                        -1, 0, 0, 0, 0, 0, 0,                 // end of list
-                        0, 0, 0.99f, 0, 0, 1, 1};             // garbage after the end
+  const float rows[] = {0,  1, 0.9f,  0.1f, 0.2f, 0.3f, 0.6f,  // car
+                        0,  0, 0.2f,  0,    0,    1,    1,     // below the floor
+                        -1, 0, 0,     0,    0,    0,    0,     // end of list
+                        0,  0, 0.99f, 0,    0,    1,    1};    // garbage after the end
   auto dets = DecodeSsd(spec, {rows, 4, 7}, 0.5f);
   ASSERT_TRUE(dets.ok());
   ASSERT_EQ(dets->size(), 1u);

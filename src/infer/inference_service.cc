@@ -44,8 +44,8 @@ absl::StatusOr<std::vector<Detections>> InferenceService::DetectBatch(
     const auto n = static_cast<int64_t>(images.size());
     if (queued_images_ + n > options_.max_queued_images) {
       ++stats_.rejected;
-      return absl::ResourceExhaustedError(absl::StrCat(
-          "inference queue full (", queued_images_, " images waiting); frame dropped"));
+      return absl::ResourceExhaustedError(absl::StrCat("inference queue full (", queued_images_,
+                                                       " images waiting); frame dropped"));
     }
     queued_images_ += n;
     queue_.push_back(&request);
@@ -66,9 +66,8 @@ void InferenceService::WorkerLoop() {
       const auto deadline =
           std::chrono::steady_clock::now() + std::chrono::microseconds(options_.max_wait_us);
       auto take = [&] {
-        while (!queue_.empty() &&
-               (batch.empty() ||
-                images + queue_.front()->images->size() <= static_cast<size_t>(options_.max_batch))) {
+        while (!queue_.empty() && (batch.empty() || images + queue_.front()->images->size() <=
+                                                        static_cast<size_t>(options_.max_batch))) {
           images += queue_.front()->images->size();
           batch.push_back(queue_.front());
           queue_.pop_front();
@@ -89,8 +88,7 @@ void InferenceService::WorkerLoop() {
     const auto start = std::chrono::steady_clock::now();
     absl::StatusOr<std::vector<Detections>> out = detector_->DetectBatch(merged);
     const double ms =
-        std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start)
-            .count();
+        std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
     {
       std::lock_guard<std::mutex> lock(mu_);
       stats_.requests += static_cast<int64_t>(batch.size());
@@ -104,8 +102,9 @@ void InferenceService::WorkerLoop() {
       if (!out.ok()) {
         r->done.set_value(out.status());
       } else {
-        r->done.set_value(std::vector<Detections>(out->begin() + static_cast<ptrdiff_t>(offset),
-                                                  out->begin() + static_cast<ptrdiff_t>(offset + n)));
+        r->done.set_value(
+            std::vector<Detections>(out->begin() + static_cast<ptrdiff_t>(offset),
+                                    out->begin() + static_cast<ptrdiff_t>(offset + n)));
       }
       offset += n;
     }

@@ -68,10 +68,10 @@ class InferenceService final : public Detector {
 
   mutable std::mutex mu_;
   std::condition_variable cv_;
-  std::deque<Request*> queue_;   // Guarded by mu_.
-  int64_t queued_images_ = 0;    // Guarded by mu_.
-  bool stopping_ = false;        // Guarded by mu_.
-  InferenceStats stats_;         // Guarded by mu_.
+  std::deque<Request*> queue_;  // Guarded by mu_.
+  int64_t queued_images_ = 0;   // Guarded by mu_.
+  bool stopping_ = false;       // Guarded by mu_.
+  InferenceStats stats_;        // Guarded by mu_.
   std::vector<std::thread> workers_;
 };
 

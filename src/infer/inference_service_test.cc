@@ -45,7 +45,8 @@ TEST(InferenceService, MergesConcurrentCamerasIntoBatchesAndAnswersEachItsOwn) {
         std::vector<cv::Mat> regions = {cv::Mat(4, 4, CV_8UC3, cv::Scalar(cam * 10 + 1)),
                                         cv::Mat(4, 4, CV_8UC3, cv::Scalar(cam * 10 + 2))};
         auto out = (*service)->DetectBatch(regions);
-        if (!out.ok() || out->size() != 2 || (*out)[0][0].score != static_cast<float>(cam * 10 + 1) ||
+        if (!out.ok() || out->size() != 2 ||
+            (*out)[0][0].score != static_cast<float>(cam * 10 + 1) ||
             (*out)[1][0].score != static_cast<float>(cam * 10 + 2)) {
           ++wrong;
         }

@@ -18,9 +18,7 @@ namespace {
 
 namespace fs = std::filesystem;
 
-std::string Where(const YAML::Node& node) {
-  return absl::StrCat("line ", node.Mark().line + 1);
-}
+std::string Where(const YAML::Node& node) { return absl::StrCat("line ", node.Mark().line + 1); }
 
 // yaml-cpp throws on type errors; the manifest is parsed inside one try block in LoadManifest.
 template <typename T>
@@ -51,7 +49,8 @@ ModelSpec ParseModel(const YAML::Node& m, const YAML::Node& label_sets, const st
   if (const YAML::Node labels = m["labels"]) {
     if (labels.IsScalar()) {
       const YAML::Node set = label_sets[labels.as<std::string>()];
-      if (!set) throw YAML::Exception(labels.Mark(), "unknown label set " + labels.as<std::string>());
+      if (!set)
+        throw YAML::Exception(labels.Mark(), "unknown label set " + labels.as<std::string>());
       spec.labels = set.as<std::vector<std::string>>();
     } else {
       spec.labels = labels.as<std::vector<std::string>>();
@@ -80,20 +79,19 @@ absl::StatusOr<std::vector<ModelSpec>> LoadManifest(const std::string& manifest_
     const YAML::Node root = YAML::LoadFile(manifest_path);
     const YAML::Node models = root["models"];
     if (!models || !models.IsSequence()) {
-      return absl::InvalidArgumentError(
-          absl::StrCat(manifest_path, ": expected a 'models' list"));
+      return absl::InvalidArgumentError(absl::StrCat(manifest_path, ": expected a 'models' list"));
     }
     for (const YAML::Node& m : models) {
       ModelSpec spec = ParseModel(m, root["label_sets"], models_dir);
       if (spec.input.width <= 0 || spec.input.height <= 0) {
-        return absl::InvalidArgumentError(absl::StrCat(
-            manifest_path, ": ", Where(m), ": model '", spec.name, "' needs input width/height"));
+        return absl::InvalidArgumentError(absl::StrCat(manifest_path, ": ", Where(m), ": model '",
+                                                       spec.name, "' needs input width/height"));
       }
       specs.push_back(std::move(spec));
     }
   } catch (const YAML::Exception& e) {
-    return absl::InvalidArgumentError(absl::StrCat(manifest_path, ":", e.mark.line + 1, ":",
-                                                   e.mark.column + 1, ": ", e.msg));
+    return absl::InvalidArgumentError(
+        absl::StrCat(manifest_path, ":", e.mark.line + 1, ":", e.mark.column + 1, ": ", e.msg));
   }
   return specs;
 }
@@ -104,9 +102,8 @@ absl::StatusOr<ModelSpec> FindModel(const std::vector<ModelSpec>& specs, const s
     if (s.name == name) return s;
     names.push_back(s.name);
   }
-  return absl::NotFoundError(absl::StrCat("no model named '", name,
-                                          "' in the manifest (known: ", absl::StrJoin(names, ", "),
-                                          ")"));
+  return absl::NotFoundError(absl::StrCat(
+      "no model named '", name, "' in the manifest (known: ", absl::StrJoin(names, ", "), ")"));
 }
 
 absl::StatusOr<std::string> Sha256File(const std::string& path) {
@@ -153,7 +150,8 @@ absl::Status VerifyModel(const ModelSpec& spec) {
     if (got != want) {
       return absl::DataLossError(absl::StrCat(
           "model '", spec.name, "': ", path, " has SHA-256 ", got, " but the manifest expects ",
-          want, "; refusing to load it (re-run tools/setup.sh, or update the manifest if you "
+          want,
+          "; refusing to load it (re-run tools/setup.sh, or update the manifest if you "
           "replaced the model on purpose)"));
     }
   }

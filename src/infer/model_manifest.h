@@ -15,8 +15,8 @@ namespace custos::infer {
 struct ModelInput {
   int width = 0;
   int height = 0;
-  std::string layout = "NCHW";           // NCHW | NHWC
-  std::string color = "bgr";             // bgr | rgb
+  std::string layout = "NCHW";            // NCHW | NHWC
+  std::string color = "bgr";              // bgr | rgb
   std::array<float, 3> mean = {0, 0, 0};  // Subtracted per channel (in `color` order)...
   std::array<float, 3> std = {1, 1, 1};   // ...then divided by this.
 };
@@ -25,25 +25,25 @@ struct ModelSource {
   std::string registry;  // npm | pypi | debian
   std::string package;
   std::string version;
-  std::string sha256;    // Of the package archive.
+  std::string sha256;  // Of the package archive.
 };
 
 struct ModelSpec {
   std::string name;
-  std::string task;         // detect | ...
+  std::string task;  // detect | ...
   std::string description;
-  std::string format;       // openvino-ir | onnx | tflite
-  std::string file;         // Relative to the models folder.
-  std::string weights;      // IR weights file; empty for single-file formats.
+  std::string format;                         // openvino-ir | onnx | tflite
+  std::string file;                           // Relative to the models folder.
+  std::string weights;                        // IR weights file; empty for single-file formats.
   std::map<std::string, std::string> sha256;  // File name -> expected hex digest.
-  std::string decoder;      // nanodet | yolov8 | ssd (docs/models.md)
+  std::string decoder;                        // nanodet | yolov8 | ssd (docs/models.md)
   ModelInput input;
   std::vector<int> strides;  // nanodet
   int reg_max = 0;           // nanodet
   std::vector<std::string> labels;
   std::string license;
   ModelSource source;
-  std::string dir;          // Folder holding the files.
+  std::string dir;  // Folder holding the files.
 
   std::string FilePath() const { return dir + "/" + file; }
 };

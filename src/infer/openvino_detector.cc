@@ -3,10 +3,9 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
-#include <utility>
-
 #include <opencv2/imgproc.hpp>
 #include <openvino/core/except.hpp>
+#include <utility>
 
 #include "absl/strings/str_cat.h"
 #include "custos/status.h"
@@ -19,20 +18,21 @@ absl::Status CheckDecoder(const ModelSpec& spec, const ov::CompiledModel& compil
   const size_t outputs = compiled.outputs().size();
   if (spec.decoder == "nanodet") {
     if (outputs != 2 * spec.strides.size()) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("model '", spec.name, "' has ", outputs, " outputs; the nanodet decoder "
-                       "expects 2 per stride (", spec.strides.size(), " strides)"));
+      return absl::InvalidArgumentError(absl::StrCat("model '", spec.name, "' has ", outputs,
+                                                     " outputs; the nanodet decoder "
+                                                     "expects 2 per stride (",
+                                                     spec.strides.size(), " strides)"));
     }
   } else if (spec.decoder == "yolov8" || spec.decoder == "ssd") {
     if (outputs != 1) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "model '", spec.name, "' has ", outputs, " outputs; the ", spec.decoder,
-          " decoder expects 1"));
+      return absl::InvalidArgumentError(absl::StrCat("model '", spec.name, "' has ", outputs,
+                                                     " outputs; the ", spec.decoder,
+                                                     " decoder expects 1"));
     }
   } else {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "model '", spec.name, "': unknown decoder '", spec.decoder,
-        "' (supported: nanodet, yolov8, ssd; see docs/models.md)"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("model '", spec.name, "': unknown decoder '", spec.decoder,
+                     "' (supported: nanodet, yolov8, ssd; see docs/models.md)"));
   }
   if (spec.input.layout != "NCHW" && spec.input.layout != "NHWC") {
     return absl::InvalidArgumentError(absl::StrCat("model '", spec.name, "': input layout '",
@@ -44,8 +44,7 @@ absl::Status CheckDecoder(const ModelSpec& spec, const ov::CompiledModel& compil
 // Orders outputs for the nanodet decoder: score tensors by decreasing row count (= increasing
 // stride), then box tensors (4 * (reg_max + 1) columns) likewise. Front ends do not keep the
 // order of a model's outputs, so it is derived from their shapes.
-std::vector<ov::Tensor> NanoDetOutputOrder(const ModelSpec& spec,
-                                           std::vector<ov::Tensor> outputs) {
+std::vector<ov::Tensor> NanoDetOutputOrder(const ModelSpec& spec, std::vector<ov::Tensor> outputs) {
   const size_t box_cols = static_cast<size_t>(4 * (spec.reg_max + 1));
   auto rank = [&](const ov::Tensor& t) {
     // Box tensors after score tensors; within each, larger (finer-stride) tensors first.
@@ -132,9 +131,8 @@ absl::StatusOr<std::unique_ptr<OpenVinoDetector>> OpenVinoDetector::Create(
     return std::unique_ptr<OpenVinoDetector>(
         new OpenVinoDetector(spec, options, std::move(compiled), max_batch));
   } catch (const std::exception& e) {
-    return absl::InternalError(
-        absl::StrCat("OpenVINO could not load model '", spec.name, "' from ", spec.FilePath(),
-                     ": ", e.what()));
+    return absl::InternalError(absl::StrCat("OpenVINO could not load model '", spec.name, "' from ",
+                                            spec.FilePath(), ": ", e.what()));
   }
 }
 
@@ -149,8 +147,9 @@ float OpenVinoDetector::Preprocess(const cv::Mat& image, float* slot) const {
   const int w = spec_.input.width, h = spec_.input.height;
   const float scale = std::min(static_cast<float>(w) / static_cast<float>(image.cols),
                                static_cast<float>(h) / static_cast<float>(image.rows));
-  const cv::Size scaled(std::max(1, static_cast<int>(std::lround(static_cast<float>(image.cols) * scale))),
-                        std::max(1, static_cast<int>(std::lround(static_cast<float>(image.rows) * scale))));
+  const cv::Size scaled(
+      std::max(1, static_cast<int>(std::lround(static_cast<float>(image.cols) * scale))),
+      std::max(1, static_cast<int>(std::lround(static_cast<float>(image.rows) * scale))));
   // Letterbox: the image at the top-left, padding in the mean colour (zero after normalising).
   cv::Mat canvas(h, w, CV_8UC3);
   const auto& mean = spec_.input.mean;
@@ -166,7 +165,8 @@ float OpenVinoDetector::Preprocess(const cv::Mat& image, float* slot) const {
   const auto& stdv = spec_.input.std;
   if (spec_.input.layout == "NCHW") {
     std::vector<cv::Mat> planes(3);
-    for (int c = 0; c < 3; ++c) planes[c] = cv::Mat(h, w, CV_32F, slot + static_cast<size_t>(c) * w * h);
+    for (int c = 0; c < 3; ++c)
+      planes[c] = cv::Mat(h, w, CV_32F, slot + static_cast<size_t>(c) * w * h);
     std::vector<cv::Mat> u8;
     cv::split(canvas, u8);
     for (int c = 0; c < 3; ++c) {
@@ -203,8 +203,8 @@ absl::StatusOr<std::vector<Detections>> OpenVinoDetector::RunChunk(
   const size_t n = end - begin;
   const size_t h = static_cast<size_t>(spec_.input.height);
   const size_t w = static_cast<size_t>(spec_.input.width);
-  const ov::Shape shape = spec_.input.layout == "NCHW" ? ov::Shape{n, 3, h, w}
-                                                        : ov::Shape{n, h, w, 3};
+  const ov::Shape shape =
+      spec_.input.layout == "NCHW" ? ov::Shape{n, 3, h, w} : ov::Shape{n, h, w, 3};
   ov::InferRequest request;
   {
     std::lock_guard<std::mutex> lock(pool_mu_);
@@ -241,7 +241,7 @@ absl::StatusOr<std::vector<Detections>> OpenVinoDetector::RunChunk(
                          static_cast<int>(cols)});
       }
       absl::StatusOr<Detections> decoded =
-          spec_.decoder == "nanodet" ? DecodeNanoDet(spec_, views, options_.score_floor)
+          spec_.decoder == "nanodet"  ? DecodeNanoDet(spec_, views, options_.score_floor)
           : spec_.decoder == "yolov8" ? DecodeYoloV8(spec_, views[0], options_.score_floor)
                                       : DecodeSsd(spec_, views[0], options_.score_floor);
       if (!decoded.ok()) return decoded.status();
@@ -260,8 +260,8 @@ absl::StatusOr<std::vector<Detections>> OpenVinoDetector::RunChunk(
       }
     }
   } catch (const std::exception& e) {
-    return absl::InternalError(absl::StrCat("inference failed for model '", spec_.name,
-                                            "': ", e.what()));
+    return absl::InternalError(
+        absl::StrCat("inference failed for model '", spec_.name, "': ", e.what()));
   }
   std::lock_guard<std::mutex> lock(pool_mu_);
   idle_requests_.push_back(std::move(request));

@@ -4,11 +4,10 @@
 
 #include <memory>
 #include <mutex>
-#include <string>
-#include <vector>
-
 #include <openvino/runtime/compiled_model.hpp>
 #include <openvino/runtime/core.hpp>
+#include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "custos/detector.h"
@@ -50,8 +49,8 @@ class OpenVinoDetector final : public Detector {
 
   // Letterboxes `image` into slot `index` of the batch tensor; returns the scale applied.
   float Preprocess(const cv::Mat& image, float* slot) const;
-  absl::StatusOr<std::vector<Detections>> RunChunk(const std::vector<cv::Mat>& images,
-                                                   size_t begin, size_t end);
+  absl::StatusOr<std::vector<Detections>> RunChunk(const std::vector<cv::Mat>& images, size_t begin,
+                                                   size_t end);
 
   const ModelSpec spec_;
   const DetectorOptions options_;

@@ -2,9 +2,8 @@
 
 #include <filesystem>
 #include <fstream>
-#include <sstream>
-
 #include <opencv2/imgcodecs.hpp>
+#include <sstream>
 
 #include "core/testing.h"
 #include "gtest/gtest.h"
@@ -20,10 +19,10 @@ absl::StatusOr<ModelSpec> DefaultSpec() {
   return FindModel(*specs, "nanodet-coco");
 }
 
-#define REQUIRE_MODEL(spec)                                                                 \
-  auto spec##_or = DefaultSpec();                                                           \
-  ASSERT_TRUE(spec##_or.ok()) << spec##_or.status();                                        \
-  if (!fs::exists(spec##_or->FilePath()))                                                   \
+#define REQUIRE_MODEL(spec)                                                                    \
+  auto spec##_or = DefaultSpec();                                                              \
+  ASSERT_TRUE(spec##_or.ok()) << spec##_or.status();                                           \
+  if (!fs::exists(spec##_or->FilePath()))                                                      \
     GTEST_SKIP() << "model not provisioned: " << spec##_or->FilePath() << " (tools/setup.sh)"; \
   const ModelSpec spec = *spec##_or
 

@@ -5,7 +5,6 @@
 #include <filesystem>
 #include <functional>
 #include <map>
-
 #include <opencv2/imgcodecs.hpp>
 
 #include "absl/strings/str_cat.h"
@@ -27,9 +26,8 @@ absl::Status ApplyExtra(const char* section, const std::map<std::string, double>
     if (it == setters.end()) {
       std::vector<std::string> known;
       for (const auto& [k, unused] : setters) known.push_back(k);
-      return absl::InvalidArgumentError(absl::StrCat("unknown ", section, " option '", key,
-                                                     "' (known: ", absl::StrJoin(known, ", "),
-                                                     ")"));
+      return absl::InvalidArgumentError(absl::StrCat(
+          "unknown ", section, " option '", key, "' (known: ", absl::StrJoin(known, ", "), ")"));
     }
     it->second(value);
   }
@@ -98,8 +96,8 @@ absl::StatusOr<std::unique_ptr<CameraPipeline>> CameraPipeline::Create(
   zones::ZoneEngineOptions zone_options;
   zone_options.camera = options.camera.id;
   for (const config::ZoneConfig& z : options.camera.zones) {
-    zone_options.zones.push_back({z.name, z.polygon, z.labels,
-                                  static_cast<int64_t>(z.loiter_s * 1000), z.min_frames});
+    zone_options.zones.push_back(
+        {z.name, z.polygon, z.labels, static_cast<int64_t>(z.loiter_s * 1000), z.min_frames});
   }
   for (const config::LineConfig& l : options.camera.lines) {
     zone_options.lines.push_back(
@@ -109,9 +107,9 @@ absl::StatusOr<std::unique_ptr<CameraPipeline>> CameraPipeline::Create(
   if (options.stationary_recheck_frames < 1) {
     return absl::InvalidArgumentError("stationary_recheck_frames must be at least 1");
   }
-  return std::unique_ptr<CameraPipeline>(
-      new CameraPipeline(options, detector, std::move(motion), std::move(planner),
-                         std::move(tracker), std::move(zones)));
+  return std::unique_ptr<CameraPipeline>(new CameraPipeline(options, detector, std::move(motion),
+                                                            std::move(planner), std::move(tracker),
+                                                            std::move(zones)));
 }
 
 CameraPipeline::CameraPipeline(PipelineOptions options, Detector* detector,
@@ -158,7 +156,8 @@ absl::StatusOr<FrameResult> CameraPipeline::Process(const Frame& frame) {
   // Tracked objects are searched every frame; stationary ones every Nth frame only.
   std::vector<detect::TrackedBox> tracked;
   for (const track::Track& t : tracker_->Tracks()) {
-    const bool due = !t.stationary || (t.id + stats_.frames) % options_.stationary_recheck_frames == 0;
+    const bool due =
+        !t.stationary || (t.id + stats_.frames) % options_.stationary_recheck_frames == 0;
     tracked.push_back({t.box, due});
   }
   if (options_.full_frame) {
@@ -210,8 +209,8 @@ absl::StatusOr<FrameResult> CameraPipeline::Process(const Frame& frame) {
   frame_tracks.width = frame.bgr.cols;
   frame_tracks.height = frame.bgr.rows;
   for (const track::Track& t : tracker_->Tracks()) {
-    result.tracks.push_back({t.id, t.label, t.box, t.score, t.stationary,
-                             t.state == track::TrackState::kLost});
+    result.tracks.push_back(
+        {t.id, t.label, t.box, t.score, t.stationary, t.state == track::TrackState::kLost});
     if (t.state == track::TrackState::kConfirmed && t.last_seen_ms == frame.wall_ms) {
       frame_tracks.tracks.push_back({t.id, t.label, t.score, t.box});
     }
@@ -276,11 +275,10 @@ Event CameraPipeline::TrackEvent(EventType type, const track::Track& track, int6
 
 std::string CameraPipeline::SaveSnapshot(const track::Track& track) {
   if (options_.snapshot_dir.empty() || track.best.image.empty()) return "";
-  const std::string relative =
-      absl::StrCat(options_.camera.id, "/",
-                   absl::FormatTime("%Y-%m-%d", absl::FromUnixMillis(track.best.time_ms),
-                                    absl::UTCTimeZone()),
-                   "/", track.id, "-", track.label, "-", track.best.time_ms, ".jpg");
+  const std::string relative = absl::StrCat(
+      options_.camera.id, "/",
+      absl::FormatTime("%Y-%m-%d", absl::FromUnixMillis(track.best.time_ms), absl::UTCTimeZone()),
+      "/", track.id, "-", track.label, "-", track.best.time_ms, ".jpg");
   const fs::path path = fs::path(options_.snapshot_dir) / relative;
   std::error_code ec;
   fs::create_directories(path.parent_path(), ec);

@@ -5,10 +5,9 @@
 
 #include <cstdint>
 #include <memory>
+#include <opencv2/core/mat.hpp>
 #include <string>
 #include <vector>
-
-#include <opencv2/core/mat.hpp>
 
 #include "absl/status/statusor.h"
 #include "config/config.h"
@@ -54,22 +53,22 @@ struct TrackView {
 
 struct FrameResult {
   std::vector<Event> events;
-  std::vector<TrackView> tracks;   // Confirmed tracks after this frame.
-  std::vector<cv::Rect> regions;   // Where the detector ran.
-  std::vector<BoxF> motion;        // Motion boxes.
+  std::vector<TrackView> tracks;  // Confirmed tracks after this frame.
+  std::vector<cv::Rect> regions;  // Where the detector ran.
+  std::vector<BoxF> motion;       // Motion boxes.
   bool light_change = false;
 };
 
 struct PipelineStats {
   int64_t frames = 0;
   int64_t frames_with_motion = 0;
-  int64_t detector_calls = 0;     // Frames on which the detector ran.
+  int64_t detector_calls = 0;       // Frames on which the detector ran.
   int64_t skipped_by_interval = 0;  // Frames with motion left to the tracker (detect_interval).
-  int64_t regions = 0;            // Images sent to the detector.
+  int64_t regions = 0;              // Images sent to the detector.
   int64_t detections = 0;
-  int64_t dropped_frames = 0;     // Detector refused (queue full): frame skipped and counted.
+  int64_t dropped_frames = 0;  // Detector refused (queue full): frame skipped and counted.
   int64_t tracks_started = 0;
-  double detect_ms = 0;           // Wall time waiting for the detector.
+  double detect_ms = 0;  // Wall time waiting for the detector.
 };
 
 // Not thread-safe: one thread per camera calls Process in increasing time order. The detector
@@ -95,8 +94,7 @@ class CameraPipeline {
   CameraPipeline(PipelineOptions options, Detector* detector,
                  std::unique_ptr<motion::MotionDetector> motion,
                  std::unique_ptr<detect::RegionPlanner> planner,
-                 std::unique_ptr<track::Tracker> tracker,
-                 std::unique_ptr<zones::ZoneEngine> zones);
+                 std::unique_ptr<track::Tracker> tracker, std::unique_ptr<zones::ZoneEngine> zones);
 
   // Keeps the labels the config asks for and applies per-label thresholds: a detection under
   // its label's threshold stays in as a low-score box for the tracker's second stage.

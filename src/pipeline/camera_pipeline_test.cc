@@ -1,8 +1,7 @@
 #include "pipeline/camera_pipeline.h"
 
-#include <opencv2/imgproc.hpp>
-
 #include <map>
+#include <opencv2/imgproc.hpp>
 #include <set>
 
 #include "gtest/gtest.h"
@@ -25,7 +24,9 @@ class DarkBlobDetector final : public Detector {
       Detections dets;
       if (cv::countNonZero(dark) > 50) {
         const cv::Rect r = cv::boundingRect(dark);
-        dets.push_back({0, "person", 0.9f,
+        dets.push_back({0,
+                        "person",
+                        0.9f,
                         {static_cast<float>(r.x), static_cast<float>(r.y),
                          static_cast<float>(r.width), static_cast<float>(r.height)}});
       }
@@ -130,7 +131,8 @@ TEST(CameraPipeline, AnOverloadedDetectorDropsTheFrameAndCountsIt) {
   EXPECT_GT((*pipeline)->stats().dropped_frames, 0);
   detector.fail_with = absl::StatusCode::kInternal;
   absl::Status failed;
-  for (int i = 5; i < 10 && failed.ok(); ++i) failed = (*pipeline)->Process(SceneFrame(i, 60)).status();
+  for (int i = 5; i < 10 && failed.ok(); ++i)
+    failed = (*pipeline)->Process(SceneFrame(i, 60)).status();
   EXPECT_EQ(failed.code(), absl::StatusCode::kInternal);
 }
 

@@ -6,10 +6,9 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <opencv2/videoio.hpp>
 #include <set>
 #include <sstream>
-
-#include <opencv2/videoio.hpp>
 
 #include "core/testing.h"
 #include "gtest/gtest.h"
@@ -29,7 +28,8 @@ struct CommandResult {
 
 // Runs the custos binary with `args` (already shell-quoted where needed).
 CommandResult Custos(const std::string& args) {
-  const fs::path err_file = fs::temp_directory_path() / ("custos-e2e-err-" + std::to_string(getpid()));
+  const fs::path err_file =
+      fs::temp_directory_path() / ("custos-e2e-err-" + std::to_string(getpid()));
   const std::string cmd = std::string(CUSTOS_BINARY) + " " + args + " 2>" + err_file.string();
   CommandResult run;
   FILE* pipe = popen(cmd.c_str(), "r");
@@ -130,9 +130,10 @@ TEST(CliAnalyze, OneTrackPerPersonWhoWalksThroughAndBoxesFollowThem) {
   const fs::path dir = testing::TempDir("e2e-analyze");
   const fs::path events_path = dir / "events.jsonl";
   const fs::path annotated = dir / "annotated.mp4";
-  const CommandResult run = Custos("analyze " + video + " --no-progress --json-events " +
-                         events_path.string() + " --annotate " + annotated.string() + " --db " +
-                         (dir / "events.db").string() + " --snapshots " + (dir / "snaps").string());
+  const CommandResult run =
+      Custos("analyze " + video + " --no-progress --json-events " + events_path.string() +
+             " --annotate " + annotated.string() + " --db " + (dir / "events.db").string() +
+             " --snapshots " + (dir / "snaps").string());
   ASSERT_EQ(run.exit_code, 0) << run.err;
   const std::vector<json> events = ReadJsonLines(events_path);
   std::vector<json> ends, starts;
@@ -167,7 +168,8 @@ TEST(CliAnalyze, OneTrackPerPersonWhoWalksThroughAndBoxesFollowThem) {
     cv::Mat frame;
     ASSERT_TRUE(cap.read(frame));
     const auto box = s["box"];
-    const int x0 = static_cast<int>(box[0].get<double>()), y0 = static_cast<int>(box[1].get<double>());
+    const int x0 = static_cast<int>(box[0].get<double>()),
+              y0 = static_cast<int>(box[1].get<double>());
     const int x1 = x0 + static_cast<int>(box[2].get<double>());
     // Count box-coloured pixels along the top edge.
     int coloured = 0, total = 0;
@@ -212,11 +214,12 @@ TEST(CliAnalyze, TruncatedVideoIsAnalysedUpToWhereItBreaks) {
   // An MPEG-TS copy cut in half: the first half is still playable.
   const fs::path dir = testing::TempDir("e2e-truncated");
   const fs::path ts = dir / "cut.ts";
-  const std::string remux = "ffmpeg -loglevel error -y -i " + video + " -c copy -t 60 " + ts.string();
+  const std::string remux =
+      "ffmpeg -loglevel error -y -i " + video + " -c copy -t 60 " + ts.string();
   ASSERT_EQ(std::system(remux.c_str()), 0);
   fs::resize_file(ts, fs::file_size(ts) / 2);
   const CommandResult run = Custos("analyze " + ts.string() + " --no-progress --json-events " +
-                         (dir / "e.jsonl").string());
+                                   (dir / "e.jsonl").string());
   EXPECT_EQ(run.exit_code, 0) << run.err;
   EXPECT_FALSE(ReadJsonLines(dir / "e.jsonl").empty());
   fs::remove_all(dir);
@@ -226,7 +229,8 @@ TEST(CliAnalyze, MalformedConfigReportsTheLine) {
   const fs::path dir = testing::TempDir("e2e-config");
   std::ofstream(dir / "bad.yaml") << "cameras:\n  - id: a\n    url: x.mp4\n    zones: [\n";
   std::ofstream(dir / "unknown.yaml") << "cameras:\n  - id: a\n    url: x.mp4\n    zonez: []\n";
-  const CommandResult bad = Custos("analyze x.mp4 --no-progress --config " + (dir / "bad.yaml").string());
+  const CommandResult bad =
+      Custos("analyze x.mp4 --no-progress --config " + (dir / "bad.yaml").string());
   EXPECT_EQ(bad.exit_code, 2);
   EXPECT_NE(bad.err.find("bad.yaml:"), std::string::npos) << bad.err;
   const CommandResult unknown =
@@ -241,7 +245,8 @@ TEST(CliAnalyze, UnreachableRtspUrlFailsWithinSeconds) {
   const auto start = std::chrono::steady_clock::now();
   // Port 9 (discard) on loopback: nothing listens there.
   const CommandResult run = Custos("analyze rtsp://127.0.0.1:9/none --no-progress");
-  const auto seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  const auto seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   EXPECT_NE(run.exit_code, 0);
   EXPECT_NE(run.err.find("127.0.0.1"), std::string::npos) << run.err;
   EXPECT_LT(seconds, 60);
