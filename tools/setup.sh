@@ -26,7 +26,7 @@ SUDO=""
 [ "$(id -u)" -eq 0 ] || SUDO=sudo
 
 DEBIAN_PACKAGES=(
-  build-essential cmake ninja-build pkg-config git python3-venv npm
+  build-essential cmake ninja-build pkg-config git python3-venv
   clang clang-format clang-tidy
   libavformat-dev libavcodec-dev libavutil-dev libswscale-dev
   libopencv-dev libabsl-dev libyaml-cpp-dev libspdlog-dev libfmt-dev libcli11-dev
@@ -39,6 +39,8 @@ missing=()
 for p in "${DEBIAN_PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
+# npm may come with a nodejs package of another origin (it conflicts with Debian's npm).
+command -v npm >/dev/null 2>&1 || missing+=(npm)
 if [ ${#missing[@]} -gt 0 ]; then
   step "Installing Debian packages: ${missing[*]}"
   $SUDO apt-get update -qq

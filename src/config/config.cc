@@ -663,7 +663,6 @@ class Parser {
     if (const Entry* e = f->Find("location")) {
       const std::string lpath = Child(path, "location");
       if (auto lf = ReadFields(e->value, lpath, {"lat", "lon"})) {
-        Location location;
         const Entry* lat = Required(*lf, "lat");
         const Entry* lon = Required(*lf, "lon");
         std::optional<double> lat_v, lon_v;
