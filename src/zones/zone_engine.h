@@ -103,8 +103,9 @@ class ZoneEngine {
   // loiter_ms < 0, line_margin outside [0, 0.5]).
   static absl::StatusOr<std::unique_ptr<ZoneEngine>> Create(ZoneEngineOptions options);
 
-  // Feeds one frame; returns the events it raised, in order: for each track in input order,
-  // zones (leave before enter, then loiter) then lines; then ended tracks' leaves.
+  // Feeds one frame; returns the events it raised, in order: first leaves of tracks
+  // forgotten after forget_after_ms, then track by track in input order (its zones in
+  // configuration order, then its lines), then the leaves of `ended` tracks.
   // Errors: kInvalidArgument when width/height <= 0 or time_ms is earlier than the previous
   // frame's; the frame is then ignored and the state unchanged.
   absl::StatusOr<std::vector<Event>> Process(const FrameTracks& frame);

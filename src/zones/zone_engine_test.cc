@@ -1,6 +1,8 @@
 #include "zones/zone_engine.h"
 
+#include <atomic>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "core/ulid.h"
@@ -393,6 +395,28 @@ TEST(ZoneEngine, ForgetsTracksThatAreNeverEnded) {
   EXPECT_THAT(d.Summary(), ElementsAre("zone_enter left"));
   d.Step({});  // 1.2 s unseen.
   EXPECT_THAT(d.Summary(), ElementsAre("zone_enter left", "zone_leave left"));
+}
+
+TEST(ZoneEngine, CountsCanBeReadWhileFramesAreProcessed) {
+  ZoneEngineOptions options;
+  options.lines = {MiddleLine()};
+  options.line_margin = 0;
+  auto engine = ZoneEngine::Create(options);
+  ASSERT_TRUE(engine.ok());
+  std::atomic<bool> done{false};
+  std::thread reader([&] {
+    while (!done) (*engine)->Counts();
+  });
+  for (int i = 0; i < 1000; ++i) {
+    const float x = i % 2 ? 700.0f : 300.0f;
+    ASSERT_TRUE((*engine)->Process({kT0 + i, kWidth, kHeight, {At(1, x, 250)}, {}}).ok());
+  }
+  done = true;
+  reader.join();
+  const ZoneCounts counts = (*engine)->Counts();
+  EXPECT_EQ(counts.line_crossings.at({"gate", "person", "out"}) +
+                counts.line_crossings.at({"gate", "person", "in"}),
+            999);
 }
 
 TEST(ZoneEngine, RejectsBadFrames) {
