@@ -2,7 +2,7 @@
 // decode-only versus the full pipeline, on real videos, measured in the same run so the ratio
 // holds on a noisy shared machine. See bench/README.md.
 //
-// usage: pipeline_bench [--repeat N] [--json] [VIDEO...]
+// usage: pipeline_bench [--repeat N] [--interval N] [--json] [VIDEO...]
 //   default videos: ../shared/data/video/one-by-one-person-detection.mp4 and var/data/vtest.avi
 #include <sys/resource.h>
 
@@ -67,12 +67,13 @@ absl::StatusOr<Run> DecodeOnly(const std::string& video) {
   return run;
 }
 
-absl::StatusOr<Run> FullPipeline(const std::string& video, Detector* detector) {
+absl::StatusOr<Run> FullPipeline(const std::string& video, Detector* detector, int interval) {
   auto source = ingest::VideoSource::Open(Source(video), Clock::Real());
   if (!source.ok()) return source.status();
   pipeline::PipelineOptions options;
   options.camera.id = "bench";
   options.camera.url = video;
+  options.detect_interval = interval;
   auto pipeline = pipeline::CameraPipeline::Create(options, detector);
   if (!pipeline.ok()) return pipeline.status();
   Run run;
@@ -97,10 +98,13 @@ absl::StatusOr<Run> FullPipeline(const std::string& video, Detector* detector) {
 int Main(int argc, char** argv) {
   std::vector<std::string> videos;
   int repeat = 1;
+  int interval = pipeline::PipelineOptions().detect_interval;
   bool json = false;
   for (int i = 1; i < argc; ++i) {
     if (std::strcmp(argv[i], "--repeat") == 0 && i + 1 < argc) {
       repeat = std::max(1, std::atoi(argv[++i]));
+    } else if (std::strcmp(argv[i], "--interval") == 0 && i + 1 < argc) {
+      interval = std::max(0, std::atoi(argv[++i]));
     } else if (std::strcmp(argv[i], "--json") == 0) {
       json = true;
     } else {
@@ -150,7 +154,7 @@ int Main(int argc, char** argv) {
     Run best_decode, best_full;
     for (int r = 0; r < repeat; ++r) {
       auto decode = DecodeOnly(video);
-      auto full = FullPipeline(video, service->get());
+      auto full = FullPipeline(video, service->get(), interval);
       if (!decode.ok() || !full.ok()) {
         std::fprintf(stderr, "%s: %s\n", video.c_str(),
                      (!decode.ok() ? decode.status() : full.status()).ToString().c_str());

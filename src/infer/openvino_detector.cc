@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <opencv2/imgproc.hpp>
 #include <openvino/core/except.hpp>
+#include <openvino/core/preprocess/pre_post_process.hpp>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -59,9 +60,9 @@ std::vector<ov::Tensor> NanoDetOutputOrder(const ModelSpec& spec, std::vector<ov
 bool BatchMatchesSingle(ov::CompiledModel& compiled, const ov::Shape& single) {
   ov::Shape pair = single;
   pair[0] = 2;
-  ov::Tensor batch(ov::element::f32, pair);
-  cv::Mat values(1, static_cast<int>(batch.get_size()), CV_32F, batch.data<float>());
-  cv::randu(values, -1.0f, 1.0f);
+  ov::Tensor batch(ov::element::u8, pair);
+  cv::Mat values(1, static_cast<int>(batch.get_size()), CV_8U, batch.data<uint8_t>());
+  cv::randu(values, 0, 256);
   ov::InferRequest request = compiled.create_infer_request();
   request.set_input_tensor(batch);
   request.infer();
@@ -72,7 +73,7 @@ bool BatchMatchesSingle(ov::CompiledModel& compiled, const ov::Shape& single) {
   }
   const size_t per_image = batch.get_size() / 2;
   for (size_t b = 0; b < 2; ++b) {
-    ov::Tensor one(ov::element::f32, single, batch.data<float>() + b * per_image);
+    ov::Tensor one(ov::element::u8, single, batch.data<uint8_t>() + b * per_image);
     request.set_input_tensor(one);
     request.infer();
     for (size_t o = 0; o < compiled.outputs().size(); ++o) {
@@ -104,12 +105,30 @@ absl::StatusOr<std::unique_ptr<OpenVinoDetector>> OpenVinoDetector::Create(
       return absl::InvalidArgumentError(absl::StrCat(
           "model '", spec.name, "' has ", model->inputs().size(), " inputs; detectors take one"));
     }
-    const bool nchw = spec.input.layout == "NCHW";
     const int64_t h = spec.input.height, w = spec.input.width;
+    // The model takes 8-bit BGR pixels as OpenCV holds them (NHWC); colour order, layout,
+    // conversion to float and normalisation run inside the compiled graph, where OpenVINO
+    // fuses them, instead of as separate passes over every region.
+    {
+      ov::preprocess::PrePostProcessor ppp(model);
+      ov::preprocess::InputInfo& input = ppp.input();
+      input.tensor()
+          .set_element_type(ov::element::u8)
+          .set_layout("NHWC")
+          .set_color_format(ov::preprocess::ColorFormat::BGR);
+      input.model().set_layout(ov::Layout(spec.input.layout));
+      input.preprocess().convert_element_type(ov::element::f32);
+      if (spec.input.color == "rgb") {
+        input.preprocess().convert_color(ov::preprocess::ColorFormat::RGB);
+      }
+      const auto& m = spec.input.mean;
+      const auto& sd = spec.input.std;
+      input.preprocess().mean({m[0], m[1], m[2]}).scale({sd[0], sd[1], sd[2]});
+      model = ppp.build();
+    }
     ov::AnyMap config = {ov::hint::performance_mode(ov::hint::PerformanceMode::LATENCY)};
     if (options.threads > 0) config.emplace(ov::inference_num_threads(options.threads));
-    const ov::PartialShape single =
-        nchw ? ov::PartialShape{1, 3, h, w} : ov::PartialShape{1, h, w, 3};
+    const ov::PartialShape single{1, h, w, 3};
     int max_batch = 1;
     ov::CompiledModel compiled;
     if (options.max_batch > 1) {
@@ -117,7 +136,7 @@ absl::StatusOr<std::unique_ptr<OpenVinoDetector>> OpenVinoDetector::Create(
       // reshapes pin the batch size compute garbage for batch > 1 without failing; such models
       // keep batch 1 (the service then runs merged requests one image at a time).
       try {
-        model->reshape(nchw ? ov::PartialShape{-1, 3, h, w} : ov::PartialShape{-1, h, w, 3});
+        model->reshape(ov::PartialShape{-1, h, w, 3});
         compiled = core.compile_model(model, "CPU", config);
         if (BatchMatchesSingle(compiled, single.to_shape())) max_batch = options.max_batch;
       } catch (const ov::Exception&) {
@@ -143,40 +162,30 @@ OpenVinoDetector::OpenVinoDetector(ModelSpec spec, DetectorOptions options,
       compiled_(std::move(compiled)),
       max_batch_(max_batch) {}
 
-float OpenVinoDetector::Preprocess(const cv::Mat& image, float* slot) const {
+float OpenVinoDetector::Preprocess(const cv::Mat& image, uint8_t* slot) const {
   const int w = spec_.input.width, h = spec_.input.height;
   const float scale = std::min(static_cast<float>(w) / static_cast<float>(image.cols),
                                static_cast<float>(h) / static_cast<float>(image.rows));
   const cv::Size scaled(
       std::max(1, static_cast<int>(std::lround(static_cast<float>(image.cols) * scale))),
       std::max(1, static_cast<int>(std::lround(static_cast<float>(image.rows) * scale))));
-  // Letterbox: the image at the top-left, padding in the mean colour (zero after normalising).
-  cv::Mat canvas(h, w, CV_8UC3);
+  // Letterbox straight into the input tensor: the image at the top-left, padding in the mean
+  // colour (zero after normalising). The tensor is BGR whatever the model's colour order.
+  cv::Mat canvas(h, w, CV_8UC3, slot);
   const auto& mean = spec_.input.mean;
   const bool rgb = spec_.input.color == "rgb";
-  canvas.setTo(rgb ? cv::Scalar(mean[2], mean[1], mean[0]) : cv::Scalar(mean[0], mean[1], mean[2]));
-  cv::Mat roi = canvas(cv::Rect(0, 0, std::min(w, scaled.width), std::min(h, scaled.height)));
+  const cv::Scalar pad =
+      rgb ? cv::Scalar(mean[2], mean[1], mean[0]) : cv::Scalar(mean[0], mean[1], mean[2]);
+  const cv::Rect inside(0, 0, std::min(w, scaled.width), std::min(h, scaled.height));
+  if (inside.width < w) canvas(cv::Rect(inside.width, 0, w - inside.width, h)).setTo(pad);
+  if (inside.height < h) {
+    canvas(cv::Rect(0, inside.height, inside.width, h - inside.height)).setTo(pad);
+  }
+  cv::Mat roi = canvas(inside);
   if (scaled == image.size()) {
     image.copyTo(roi);
   } else {
     cv::resize(image, roi, roi.size(), 0, 0, cv::INTER_LINEAR);
-  }
-  if (rgb) cv::cvtColor(canvas, canvas, cv::COLOR_BGR2RGB);
-  const auto& stdv = spec_.input.std;
-  if (spec_.input.layout == "NCHW") {
-    std::vector<cv::Mat> planes(3);
-    for (int c = 0; c < 3; ++c)
-      planes[c] = cv::Mat(h, w, CV_32F, slot + static_cast<size_t>(c) * w * h);
-    std::vector<cv::Mat> u8;
-    cv::split(canvas, u8);
-    for (int c = 0; c < 3; ++c) {
-      u8[c].convertTo(planes[c], CV_32F, 1.0 / stdv[c], -mean[c] / stdv[c]);
-    }
-  } else {
-    cv::Mat out(h, w, CV_32FC3, slot);
-    canvas.convertTo(out, CV_32FC3);
-    cv::subtract(out, cv::Scalar(mean[0], mean[1], mean[2]), out);
-    cv::divide(out, cv::Scalar(stdv[0], stdv[1], stdv[2]), out);
   }
   return scale;
 }
@@ -203,8 +212,7 @@ absl::StatusOr<std::vector<Detections>> OpenVinoDetector::RunChunk(
   const size_t n = end - begin;
   const size_t h = static_cast<size_t>(spec_.input.height);
   const size_t w = static_cast<size_t>(spec_.input.width);
-  const ov::Shape shape =
-      spec_.input.layout == "NCHW" ? ov::Shape{n, 3, h, w} : ov::Shape{n, h, w, 3};
+  const ov::Shape shape{n, h, w, 3};
   ov::InferRequest request;
   {
     std::lock_guard<std::mutex> lock(pool_mu_);
@@ -216,8 +224,8 @@ absl::StatusOr<std::vector<Detections>> OpenVinoDetector::RunChunk(
   std::vector<Detections> results(n);
   try {
     if (!request) request = compiled_.create_infer_request();
-    ov::Tensor input(ov::element::f32, shape);
-    float* data = input.data<float>();
+    ov::Tensor input(ov::element::u8, shape);
+    uint8_t* data = input.data<uint8_t>();
     std::vector<float> scales(n);
     for (size_t i = 0; i < n; ++i) scales[i] = Preprocess(images[begin + i], data + i * 3 * h * w);
     request.set_input_tensor(input);

@@ -123,6 +123,12 @@ absl::Status AvErrorToStatus(int averror, AvPhase phase, absl::string_view conte
     case AVERROR(ENOMEM):
       code = absl::StatusCode::kResourceExhausted;
       break;
+    case AVERROR(ENOSPC):
+    case AVERROR(EDQUOT):
+    case AVERROR(EFBIG):
+      code = absl::StatusCode::kResourceExhausted;
+      hint = "(the disk or the quota is full: free space or shorten the retention)";
+      break;
     default:
       break;
   }

@@ -10,7 +10,7 @@ namespace custos::ingest {
 // What the module was doing when FFmpeg failed; the same AVERROR means different things to
 // the caller at different times (AVERROR_INVALIDDATA while opening: the input is not a
 // video, so fix the config; while reading: damaged data, so drop and count).
-enum class AvPhase { kOpenFile, kOpenStream, kRead, kDecode };
+enum class AvPhase { kOpenFile, kOpenStream, kRead, kDecode, kWrite };
 
 // Converts an FFmpeg error code (< 0) into a Status whose message is
 // "<context>: <FFmpeg's text> <hint>", e.g. "cannot read video /x.mp4: Invalid data found
@@ -24,7 +24,7 @@ enum class AvPhase { kOpenFile, kOpenStream, kRead, kDecode };
 //   kInvalidArgument     bad data or a file ending while opening, no demuxer/decoder/protocol
 //                        for the input, no video stream, EINVAL, other HTTP/RTSP 4xx
 //   kDataLoss            bad data while reading or decoding
-//   kResourceExhausted   ENOMEM
+//   kResourceExhausted   ENOMEM; ENOSPC, EDQUOT and EFBIG (disk or quota full)
 //   kUnknown             anything else
 absl::Status AvErrorToStatus(int averror, AvPhase phase, absl::string_view context);
 

@@ -62,6 +62,9 @@ absl::Status ValidateOptions(const SourceOptions& o) {
   if (o.decoder_threads < 0 || o.decoder_threads > 64) {
     return bad("decoder_threads", "must be between 0 (FFmpeg chooses) and 64");
   }
+  if (o.read_ahead_frames < 0 || o.read_ahead_frames > 64) {
+    return bad("read_ahead_frames", "must be between 0 (no reader thread) and 64");
+  }
   return absl::OkStatus();
 }
 
@@ -92,7 +95,14 @@ VideoSource::VideoSource(const SourceOptions& options, ParsedUrl url, Clock* clo
       frame_(av_frame_alloc()),
       jitter_(static_cast<std::minstd_rand::result_type>(clock->MonotonicMs())) {}
 
-VideoSource::~VideoSource() { Disconnect(); }
+VideoSource::~VideoSource() {
+  if (reader_.joinable()) {
+    interrupted_.store(true);
+    reader_.join();
+  }
+  if (options_.packet_queue) options_.packet_queue->Close();
+  Disconnect();
+}
 
 absl::StatusOr<std::unique_ptr<VideoSource>> VideoSource::Open(const SourceOptions& options,
                                                                Clock* clock) {
@@ -123,6 +133,9 @@ absl::StatusOr<std::unique_ptr<VideoSource>> VideoSource::Open(const SourceOptio
   CUSTOS_RETURN_IF_ERROR(source->Connect());
   source->open_wall_ms_ = clock->WallMs();
   source->open_mono_ms_ = clock->MonotonicMs();
+  if (options.read_ahead_frames > 0) {
+    source->reader_ = std::thread(&VideoSource::ReaderLoop, source.get());
+  }
   return source;
 }
 
@@ -247,6 +260,7 @@ absl::Status VideoSource::Connect() {
   connect_mono_ms_ = clock_->MonotonicMs();
   draining_ = false;
   consecutive_read_errors_ = 0;
+  NewStreamParameters();
   return absl::OkStatus();
 }
 
@@ -315,6 +329,10 @@ void VideoSource::CountCorrupt(int averror) {
 }
 
 absl::StatusOr<Frame> VideoSource::Next() {
+  return reader_.joinable() ? NextFromReader() : NextLatched();
+}
+
+absl::StatusOr<Frame> VideoSource::NextLatched() {
   if (!terminal_.ok()) return terminal_;
   absl::StatusOr<Frame> frame = NextUnlatched();
   if (!frame.ok()) {
@@ -322,8 +340,115 @@ absl::StatusOr<Frame> VideoSource::Next() {
     if (!absl::IsOutOfRange(terminal_) && !absl::IsCancelled(terminal_)) {
       SetLastError(std::string(terminal_.message()));
     }
+    // No more packets will come from this source.
+    if (options_.packet_queue) options_.packet_queue->Close();
   }
   return frame;
+}
+
+void VideoSource::ReaderLoop() {
+  const size_t capacity = static_cast<size_t>(options_.read_ahead_frames);
+  // Files read as fast as possible lose nothing by waiting for the caller; a live or paced
+  // source must not: its packets keep coming, and recording must get them on time.
+  const bool drop_when_behind = live_ || options_.realtime;
+  for (;;) {
+    absl::StatusOr<Frame> frame = NextLatched();
+    const bool last = !frame.ok();
+    absl::MutexLock lock(&ahead_mu_);
+    if (!last) {
+      if (drop_when_behind) {
+        int64_t dropped = 0;
+        while (ahead_.size() >= capacity) {
+          ahead_.pop_front();
+          ++dropped;
+        }
+        if (dropped > 0) {
+          absl::MutexLock stats_lock(&mu_);
+          stats_.frames_dropped += dropped;
+          stats_.frames_emitted -= dropped;
+        }
+      } else {
+        auto space = [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(ahead_mu_) {
+          return ahead_.size() < capacity || interrupted_.load();
+        };
+        while (!space()) {
+          ahead_mu_.AwaitWithTimeout(absl::Condition(&space), absl::Milliseconds(10));
+        }
+      }
+    }
+    ahead_.push_back(std::move(frame));
+    if (last) return;
+  }
+}
+
+absl::StatusOr<Frame> VideoSource::NextFromReader() {
+  for (;;) {
+    if (interrupted_.load()) {
+      return absl::CancelledError(absl::StrCat("reading ", redacted_url_, " was interrupted"));
+    }
+    absl::MutexLock lock(&ahead_mu_);
+    auto ready = [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(ahead_mu_) { return !ahead_.empty(); };
+    // Short waits, so that Interrupt() can stay a bare atomic store.
+    ahead_mu_.AwaitWithTimeout(absl::Condition(&ready), absl::Milliseconds(10));
+    if (ahead_.empty()) continue;
+    if (!ahead_.front().ok()) return ahead_.front().status();  // The last entry; kept.
+    absl::StatusOr<Frame> frame = std::move(ahead_.front());
+    ahead_.pop_front();
+    return frame;
+  }
+}
+
+void VideoSource::NewStreamParameters() {
+  if (!options_.packet_queue) return;
+  const AVStream* stream = format_->streams[stream_index_];
+  auto params = std::make_shared<StreamParameters>();
+  if (params->codecpar == nullptr ||
+      avcodec_parameters_copy(params->codecpar, stream->codecpar) < 0) {
+    stream_params_.reset();  // Packets are not offered until parameters exist.
+    SetLastError("out of memory copying codec parameters for recording");
+    return;
+  }
+  params->time_base = stream->time_base;
+  params->epoch = next_epoch_++;
+  params->codec = avcodec_get_name(stream->codecpar->codec_id);
+  stream_params_ = std::move(params);
+  packet_wall_base_ms_ = kUnset;  // Files: re-anchored at the first packet of the epoch.
+}
+
+void VideoSource::OfferPacketForRecording() {
+  if (!options_.packet_queue) return;
+  auto count_drop = [this] {
+    absl::MutexLock lock(&mu_);
+    const int64_t dropped = ++stats_.packets_dropped_for_recording;
+    if (dropped == 1 || dropped % 1000 == 0) {
+      spdlog::warn("camera {}: {} packet(s) not recorded: the recorder's queue is full",
+                   redacted_url_, dropped);
+    }
+  };
+  if (!stream_params_) return count_drop();
+  EncodedPacket out;
+  out.packet.reset(av_packet_alloc());
+  if (!out.packet || av_packet_ref(out.packet.get(), packet_.get()) < 0) return count_drop();
+  out.stream = stream_params_;
+  if (live_) {
+    out.wall_ms = clock_->WallMs();
+  } else {
+    const AVStream* stream = format_->streams[stream_index_];
+    const int64_t ts = packet_->pts != AV_NOPTS_VALUE ? packet_->pts : packet_->dts;
+    const int64_t start = stream->start_time != AV_NOPTS_VALUE ? stream->start_time : 0;
+    const int64_t rel_ms = ts == AV_NOPTS_VALUE ? 0 : ToMs(ts - start, stream->time_base);
+    if (packet_wall_base_ms_ == kUnset) {
+      packet_wall_base_ms_ =
+          (last_packet_wall_ms_ == kUnset ? open_wall_ms_
+                                          : last_packet_wall_ms_ + frame_interval_ms_) -
+          rel_ms;
+    }
+    out.wall_ms = packet_wall_base_ms_ + rel_ms;
+  }
+  if (last_packet_wall_ms_ == kUnset || out.wall_ms > last_packet_wall_ms_) {
+    last_packet_wall_ms_ = out.wall_ms;
+  }
+  if (!options_.packet_queue->TryPush(std::move(out))) count_drop();
 }
 
 absl::StatusOr<Frame> VideoSource::NextUnlatched() {
@@ -481,6 +606,8 @@ absl::StatusOr<VideoSource::ReadResult> VideoSource::ReadAndDecode(absl::Status&
       absl::MutexLock lock(&mu_);
       ++stats_.packets;
     }
+    // Recording first: every packet, damaged or not, before decoding can be slow.
+    OfferPacketForRecording();
     if ((packet_->flags & AV_PKT_FLAG_CORRUPT) != 0) {
       av_packet_unref(packet_.get());
       CountCorrupt(AVERROR_INVALIDDATA);
@@ -555,6 +682,7 @@ absl::Status VideoSource::Rewind() {
   if (av_seek_frame(format_.get(), stream_index_, start, AVSEEK_FLAG_BACKWARD) >= 0) {
     avcodec_flush_buffers(decoder_.get());
     draining_ = false;
+    NewStreamParameters();
   } else {  // Not seekable: open it again.
     Disconnect();
     CUSTOS_RETURN_IF_ERROR(Connect());

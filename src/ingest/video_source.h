@@ -4,9 +4,11 @@
 
 #include <atomic>
 #include <cstdint>
+#include <deque>
 #include <memory>
 #include <random>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
@@ -15,6 +17,7 @@
 #include "custos/clock.h"
 #include "custos/frame.h"
 #include "ingest/camera_url.h"
+#include "ingest/packet_queue.h"
 
 struct AVCodecContext;
 struct AVFormatContext;
@@ -58,6 +61,18 @@ struct SourceOptions {
   // Decoder threads. 1 keeps all decoding on the caller's thread (lowest latency, and the
   // per-camera cost stays measurable); more helps a few high-resolution cameras.
   int decoder_threads = 1;
+  // Packets for recording: when set, every video packet read is also offered to this queue
+  // (a reference, not a copy), with the stream's codec parameters and time base. Offering
+  // never blocks; a full queue counts packets_dropped_for_recording. See "Packets for
+  // recording" in docs/ingest.md.
+  std::shared_ptr<PacketQueue> packet_queue;
+  // 0: Next() demuxes and decodes on the caller's thread (packets are read only while the
+  // caller asks for frames). N > 0: a reader thread of the source demuxes, feeds
+  // packet_queue, decodes and keeps up to N frames for Next(); when the caller (analytics)
+  // falls behind on a live or realtime source, the oldest kept frame is dropped and counted
+  // (frames_dropped), so a slow consumer never delays the packets. Files read without
+  // `realtime` are not dropped: the reader waits for the caller instead. At most 64.
+  int read_ahead_frames = 0;
 };
 
 // A time span without frames from a network stream, recorded when frames came back.
@@ -75,6 +90,8 @@ struct SourceStats {
   int64_t frames_corrupt = 0;  // Packets the decoder rejected plus frames flagged corrupt.
   int64_t reconnects = 0;      // Successful reconnections after losing a network stream.
   int64_t stalls = 0;          // Times no packet arrived within stall_timeout_ms.
+  int64_t packets_dropped_for_recording = 0;  // Refused by a full packet_queue.
+  int64_t frames_dropped = 0;  // Decoded frames dropped because the caller fell behind.
   std::vector<Gap> gaps;       // Outages that ended; the current one is not listed yet.
   std::string last_error;      // Latest problem, URL redacted; empty if none.
 };
@@ -189,6 +206,15 @@ class VideoSource {
   static int InterruptCallback(void* opaque);
   void SetLastError(const std::string& error);
   void CountCorrupt(int averror);
+  // Offers packet_ to options_.packet_queue (a new reference), never blocking.
+  void OfferPacketForRecording();
+  // Makes the StreamParameters handed out with the packets of a new connection or loop.
+  void NewStreamParameters();
+  // Next() with the sticky error, on the caller's thread.
+  absl::StatusOr<Frame> NextLatched();
+  // Read-ahead: the reader thread's loop, and Next()'s side of it.
+  void ReaderLoop();
+  absl::StatusOr<Frame> NextFromReader();
 
   const SourceOptions options_;
   const ParsedUrl url_;
@@ -222,6 +248,13 @@ class VideoSource {
   int64_t connect_mono_ms_ = 0;     // Live streams without pts: pts from arrival time.
   int64_t next_index_ = 0;
 
+  // Packets for recording: parameters of the current connection, and the wall-time mapping
+  // of file packets (continued across loops).
+  std::shared_ptr<const StreamParameters> stream_params_;
+  int64_t next_epoch_ = 0;
+  int64_t packet_wall_base_ms_ = INT64_MIN;  // Files: wall_ms = base + ms(pts - start).
+  int64_t last_packet_wall_ms_ = INT64_MIN;
+
   // Current outage of a live stream.
   bool in_outage_ = false;
   int64_t outage_start_wall_ms_ = 0;
@@ -234,6 +267,11 @@ class VideoSource {
   std::vector<cv::Mat> pool_;
   std::minstd_rand jitter_;
   absl::Status terminal_;  // Returned by every Next() after the first error.
+
+  // Read-ahead (read_ahead_frames > 0): frames, or the final error last, from the reader.
+  absl::Mutex ahead_mu_;
+  std::deque<absl::StatusOr<Frame>> ahead_ ABSL_GUARDED_BY(ahead_mu_);
+  std::thread reader_;
 
   std::atomic<bool> interrupted_{false};
   std::atomic<int64_t> deadline_mono_ms_{INT64_MAX};

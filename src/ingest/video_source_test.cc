@@ -282,6 +282,104 @@ TEST(VideoSource, PacesAFileAtNativeSpeedWhenRealtime) {
   EXPECT_LT(elapsed_s, 4.0);  // Generous: a loaded 2-core machine.
 }
 
+TEST(VideoSource, OffersEveryVideoPacketForRecordingWithItsStreamParameters) {
+  CUSTOS_REQUIRE_DATA(video, testing::SharedData(kPersonVideo));
+  FakeClock clock;
+  SourceOptions options;
+  options.url = video;
+  options.packet_queue = std::make_shared<PacketQueue>(4096);
+  auto source = VideoSource::Open(options, &clock);
+  ASSERT_TRUE(source.ok()) << source.status();
+  const int64_t open_wall_ms = clock.WallMs();
+  const ReadResult result = ReadFrames(**source);
+  EXPECT_TRUE(absl::IsOutOfRange(result.end)) << result.end;
+  const SourceStats stats = (*source)->stats();
+  EXPECT_EQ(stats.packets, 1394);
+  EXPECT_EQ(stats.packets_dropped_for_recording, 0);
+  PacketQueue& queue = *options.packet_queue;
+  EXPECT_EQ(queue.pushed(), 1394);
+  EXPECT_TRUE(queue.closed()) << "the end of the file closes the queue";
+  std::optional<EncodedPacket> first = queue.Pop(0);
+  ASSERT_TRUE(first.has_value());
+  EXPECT_TRUE(first->keyframe());
+  ASSERT_NE(first->stream, nullptr);
+  EXPECT_EQ(first->stream->codec, "h264");
+  EXPECT_EQ(first->stream->epoch, 0);
+  EXPECT_EQ(first->stream->codecpar->width, 768);
+  EXPECT_GT(first->stream->codecpar->extradata_size, 0) << "SPS/PPS are needed to mux";
+  EXPECT_EQ(first->wall_ms, open_wall_ms);
+  int64_t keyframes = 1;
+  int64_t max_wall_ms = first->wall_ms;
+  while (std::optional<EncodedPacket> packet = queue.Pop(0)) {
+    EXPECT_EQ(packet->stream, first->stream);
+    EXPECT_EQ(packet->wall_ms, open_wall_ms + packet->time_ms());
+    max_wall_ms = std::max(max_wall_ms, packet->wall_ms);
+    if (packet->keyframe()) ++keyframes;
+  }
+  EXPECT_EQ(keyframes, 140);  // One a second.
+  EXPECT_EQ(max_wall_ms, open_wall_ms + 139'300);
+}
+
+TEST(VideoSource, CountsPacketsAFullRecordingQueueRefusedAndNeverWaits) {
+  CUSTOS_REQUIRE_DATA(video, testing::SharedData(kPersonVideo));
+  FakeClock clock;
+  SourceOptions options;
+  options.url = video;
+  options.packet_queue = std::make_shared<PacketQueue>(10);  // Nobody takes them.
+  auto source = VideoSource::Open(options, &clock);
+  ASSERT_TRUE(source.ok()) << source.status();
+  const ReadResult result = ReadFrames(**source);
+  EXPECT_EQ(result.frames.size(), 697u);
+  const SourceStats stats = (*source)->stats();
+  EXPECT_EQ(stats.packets_dropped_for_recording, 1394 - 10);
+  EXPECT_EQ(options.packet_queue->dropped(), 1394 - 10);
+}
+
+TEST(VideoSource, ReadAheadHandsOutTheSameFramesOfAFileReadAtFullSpeed) {
+  CUSTOS_REQUIRE_DATA(video, testing::SharedData(kPersonVideo));
+  FakeClock clock;
+  SourceOptions options;
+  options.url = video;
+  options.read_ahead_frames = 3;
+  auto source = VideoSource::Open(options, &clock);
+  ASSERT_TRUE(source.ok()) << source.status();
+  const ReadResult result = ReadFrames(**source);
+  EXPECT_TRUE(absl::IsOutOfRange(result.end)) << result.end;
+  EXPECT_EQ(result.frames.size(), 697u);
+  ExpectIncreasingTimeline(result.frames);
+  EXPECT_EQ((*source)->stats().frames_dropped, 0);
+  EXPECT_TRUE(absl::IsOutOfRange((*source)->Next().status())) << "the end is sticky";
+}
+
+TEST(VideoSource, SlowAnalyticsLoseFramesButNeverRecordedPackets) {
+  CUSTOS_REQUIRE_DATA(video, testing::SharedData(kPersonVideo));
+  SourceOptions options;
+  options.url = video;
+  options.realtime = true;  // Paced like a camera: 10 packets a second.
+  options.detect_fps = 0;
+  options.detect_height = 90;
+  options.read_ahead_frames = 2;
+  options.packet_queue = std::make_shared<PacketQueue>(1000);
+  auto source = VideoSource::Open(options, Clock::Real());
+  ASSERT_TRUE(source.ok()) << source.status();
+  // Analytics that need 400 ms per frame, for two seconds.
+  const auto start = std::chrono::steady_clock::now();
+  int taken = 0;
+  while (SecondsSince(start) < 2.0) {
+    ASSERT_TRUE((*source)->Next().ok());
+    ++taken;
+    std::this_thread::sleep_for(std::chrono::milliseconds(400));
+  }
+  const int64_t packets = options.packet_queue->pushed();
+  (*source)->Interrupt();
+  EXPECT_TRUE(absl::IsCancelled((*source)->Next().status()));
+  const SourceStats stats = (*source)->stats();
+  EXPECT_GE(packets, 15) << "the reader kept pace with the camera";
+  EXPECT_EQ(stats.packets_dropped_for_recording, 0);
+  EXPECT_GE(stats.frames_dropped, 5);
+  EXPECT_LE(taken, 6);
+}
+
 TEST(VideoSource, MissingFileIsNotFound) {
   FakeClock clock;
   SourceOptions options;
@@ -417,6 +515,11 @@ TEST(VideoSource, RejectsBadOptionsNamingTheField) {
               HasSubstr("detect_fps"));
 
   options.detect_fps = 5;
+  options.read_ahead_frames = 65;
+  EXPECT_THAT(std::string(VideoSource::Open(options, &clock).status().message()),
+              HasSubstr("read_ahead_frames"));
+
+  options.read_ahead_frames = 0;
   options.url = "ftp://x";
   EXPECT_EQ(VideoSource::Open(options, &clock).status().code(), absl::StatusCode::kInvalidArgument);
 }
