@@ -11,6 +11,7 @@
 #include "absl/strings/str_cat.h"
 #include "custos/status.h"
 #include "infer/decoders.h"
+#include "infer/letterbox.h"
 
 namespace custos::infer {
 namespace {
@@ -163,31 +164,13 @@ OpenVinoDetector::OpenVinoDetector(ModelSpec spec, DetectorOptions options,
       max_batch_(max_batch) {}
 
 float OpenVinoDetector::Preprocess(const cv::Mat& image, uint8_t* slot) const {
-  const int w = spec_.input.width, h = spec_.input.height;
-  const float scale = std::min(static_cast<float>(w) / static_cast<float>(image.cols),
-                               static_cast<float>(h) / static_cast<float>(image.rows));
-  const cv::Size scaled(
-      std::max(1, static_cast<int>(std::lround(static_cast<float>(image.cols) * scale))),
-      std::max(1, static_cast<int>(std::lround(static_cast<float>(image.rows) * scale))));
-  // Letterbox straight into the input tensor: the image at the top-left, padding in the mean
-  // colour (zero after normalising). The tensor is BGR whatever the model's colour order.
-  cv::Mat canvas(h, w, CV_8UC3, slot);
   const auto& mean = spec_.input.mean;
-  const bool rgb = spec_.input.color == "rgb";
-  const cv::Scalar pad =
-      rgb ? cv::Scalar(mean[2], mean[1], mean[0]) : cv::Scalar(mean[0], mean[1], mean[2]);
-  const cv::Rect inside(0, 0, std::min(w, scaled.width), std::min(h, scaled.height));
-  if (inside.width < w) canvas(cv::Rect(inside.width, 0, w - inside.width, h)).setTo(pad);
-  if (inside.height < h) {
-    canvas(cv::Rect(0, inside.height, inside.width, h - inside.height)).setTo(pad);
-  }
-  cv::Mat roi = canvas(inside);
-  if (scaled == image.size()) {
-    image.copyTo(roi);
-  } else {
-    cv::resize(image, roi, roi.size(), 0, 0, cv::INTER_LINEAR);
-  }
-  return scale;
+  // The tensor is BGR whatever the model's colour order; pad in the mean colour so padding is
+  // zero after normalising.
+  const cv::Scalar pad = spec_.input.color == "rgb" ? cv::Scalar(mean[2], mean[1], mean[0])
+                                                    : cv::Scalar(mean[0], mean[1], mean[2]);
+  cv::Mat canvas(spec_.input.height, spec_.input.width, CV_8UC3, slot);
+  return Letterbox(image, pad, canvas);
 }
 
 absl::StatusOr<std::vector<Detections>> OpenVinoDetector::DetectBatch(

@@ -47,8 +47,8 @@ class OpenVinoDetector final : public Detector {
   OpenVinoDetector(ModelSpec spec, DetectorOptions options, ov::CompiledModel compiled,
                    int max_batch);
 
-  // Letterboxes `image` into `slot`, one image of the 8-bit BGR input tensor; returns the
-  // scale applied.
+  // Letterboxes `image` into `slot`, one image of the 8-bit BGR input tensor (see Letterbox);
+  // returns the scale applied.
   float Preprocess(const cv::Mat& image, uint8_t* slot) const;
   absl::StatusOr<std::vector<Detections>> RunChunk(const std::vector<cv::Mat>& images, size_t begin,
                                                    size_t end);
