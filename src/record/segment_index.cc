@@ -18,7 +18,11 @@ namespace fs = std::filesystem;
 // PRAGMA application_id of a Custos segment index: "CSRG".
 constexpr int64_t kApplicationId = 0x43535247;
 
-constexpr char kColumns[] = "id, camera, path, start_ms, end_ms, bytes, state, evidence_hold";
+constexpr char kColumns[] =
+    "id, camera, path, start_ms, end_ms, bytes, state, evidence_hold, hold_reason, delete_batch";
+
+// What retention may delete: see SegmentIndex::Deletable().
+constexpr char kDeletable[] = "evidence_hold = 0 AND state != 'open' AND delete_batch = ''";
 
 const std::vector<store::Migration>& Migrations() {
   static const auto* const kMigrations = new std::vector<store::Migration>{
@@ -33,6 +37,12 @@ const std::vector<store::Migration>& Migrations() {
         " state TEXT NOT NULL CHECK (state IN ('open', 'closed', 'recovered', 'damaged')),"
         " evidence_hold INTEGER NOT NULL DEFAULT 0)",
         "CREATE INDEX segments_camera_start ON segments (camera, start_ms)"}},
+      // Retention: why a segment is held, and the deletion batch that has claimed it.
+      {2,
+       {"ALTER TABLE segments ADD COLUMN hold_reason TEXT NOT NULL DEFAULT ''",
+        "ALTER TABLE segments ADD COLUMN delete_batch TEXT NOT NULL DEFAULT ''",
+        "CREATE INDEX segments_start ON segments (start_ms)",
+        "CREATE INDEX segments_delete_batch ON segments (delete_batch) WHERE delete_batch != ''"}},
   };
   return *kMigrations;
 }
@@ -158,7 +168,8 @@ absl::StatusOr<int64_t> SegmentIndex::AddLocked(const Segment& segment) {
       store::Statement insert,
       store::Statement::Prepare(db_.get(),
                                 "INSERT INTO segments (camera, path, start_ms, end_ms, bytes, "
-                                "state, evidence_hold) VALUES (?, ?, ?, ?, ?, ?, ?)"));
+                                "state, evidence_hold, hold_reason) VALUES (?, ?, ?, ?, ?, ?, "
+                                "?, ?)"));
   insert.Bind(1, segment.camera);
   insert.Bind(2, segment.path);
   insert.Bind(3, segment.start_ms);
@@ -166,6 +177,7 @@ absl::StatusOr<int64_t> SegmentIndex::AddLocked(const Segment& segment) {
   insert.Bind(5, segment.bytes);
   insert.Bind(6, std::string_view(SegmentStateName(segment.state)));
   insert.Bind(7, int64_t{segment.evidence_hold ? 1 : 0});
+  insert.Bind(8, std::string_view(segment.evidence_hold ? segment.hold_reason : std::string()));
   const int rc = insert.Step();
   if (rc != SQLITE_DONE) {
     return store::SqliteStatus(db_.get(), rc, absl::StrCat("adding segment ", segment.path),
@@ -199,21 +211,128 @@ absl::Status SegmentIndex::FinishLocked(int64_t id, int64_t end_ms, int64_t byte
   return absl::OkStatus();
 }
 
-absl::Status SegmentIndex::SetEvidenceHold(int64_t id, bool hold) {
+absl::Status SegmentIndex::SetEvidenceHold(int64_t id, bool hold, std::string_view reason) {
   absl::MutexLock lock(&mu_);
+  // A hold never lands on a row that retention has committed to deleting: its receipt is
+  // written and its file may be going right now.
   CUSTOS_ASSIGN_OR_RETURN(
       store::Statement update,
-      store::Statement::Prepare(db_.get(), "UPDATE segments SET evidence_hold = ? WHERE id = ?"));
+      store::Statement::Prepare(db_.get(),
+                                "UPDATE segments SET evidence_hold = ?, hold_reason = ? "
+                                "WHERE id = ? AND (? = 0 OR delete_batch = '')"));
   update.Bind(1, int64_t{hold ? 1 : 0});
-  update.Bind(2, id);
+  update.Bind(2, hold ? reason : std::string_view());
+  update.Bind(3, id);
+  update.Bind(4, int64_t{hold ? 1 : 0});
   const int rc = update.Step();
   if (rc != SQLITE_DONE) {
     return store::SqliteStatus(db_.get(), rc, "setting evidence hold", db_path_);
   }
   if (sqlite3_changes(db_.get()) == 0) {
-    return absl::NotFoundError(absl::StrCat("no segment with id ", id, " in ", db_path_));
+    CUSTOS_ASSIGN_OR_RETURN(std::vector<Segment> rows, Query("WHERE id = ?", {}, {id}));
+    if (rows.empty()) {
+      return absl::NotFoundError(absl::StrCat("no segment with id ", id, " in ", db_path_));
+    }
+    return absl::FailedPreconditionError(
+        absl::StrCat("segment ", id, " (", rows[0].path, ") expired and is being deleted by ",
+                     "retention batch ", rows[0].delete_batch,
+                     " (see DATA_DIR/retention/receipts.jsonl); it can no longer be held"));
   }
   return absl::OkStatus();
+}
+
+absl::StatusOr<std::vector<Segment>> SegmentIndex::Deletable(const std::string& camera,
+                                                             int64_t end_before_ms, int limit) {
+  absl::MutexLock lock(&mu_);
+  return Query(absl::StrCat("WHERE (? = '' OR camera = ?) AND ", kDeletable,
+                            " AND end_ms < ? ORDER BY start_ms, id LIMIT ?"),
+               {camera, camera}, {end_before_ms, int64_t{limit}});
+}
+
+absl::StatusOr<int64_t> SegmentIndex::MarkLocked(const std::vector<int64_t>& ids,
+                                                 const std::string& batch) {
+  CUSTOS_ASSIGN_OR_RETURN(
+      store::Statement mark,
+      store::Statement::Prepare(db_.get(),
+                                absl::StrCat("UPDATE segments SET delete_batch = ? WHERE id = ? AND ",
+                                             kDeletable)));
+  int64_t marked = 0;
+  for (const int64_t id : ids) {
+    mark.Reset();
+    mark.Bind(1, std::string_view(batch));
+    mark.Bind(2, id);
+    const int rc = mark.Step();
+    if (rc != SQLITE_DONE) {
+      return store::SqliteStatus(db_.get(), rc, "marking segments for deletion", db_path_);
+    }
+    marked += sqlite3_changes(db_.get());
+  }
+  return marked;
+}
+
+absl::StatusOr<std::vector<Segment>> SegmentIndex::MarkForDeletion(const std::vector<int64_t>& ids,
+                                                                   const std::string& batch) {
+  if (batch.empty()) return absl::InvalidArgumentError("a deletion batch needs an id");
+  absl::MutexLock lock(&mu_);
+  CUSTOS_RETURN_IF_ERROR(store::Exec(db_.get(), "BEGIN IMMEDIATE", db_path_));
+  absl::Status status = MarkLocked(ids, batch).status();
+  if (status.ok()) status = store::Exec(db_.get(), "COMMIT", db_path_);
+  if (!status.ok()) {
+    if (!sqlite3_get_autocommit(db_.get())) {
+      store::Exec(db_.get(), "ROLLBACK", db_path_).IgnoreError();
+    }
+    return status;
+  }
+  return Query("WHERE delete_batch = ? ORDER BY start_ms, id", {batch}, {});
+}
+
+absl::StatusOr<std::vector<Segment>> SegmentIndex::MarkedForDeletion(const std::string& batch) {
+  if (batch.empty()) return absl::InvalidArgumentError("a deletion batch needs an id");
+  absl::MutexLock lock(&mu_);
+  return Query("WHERE delete_batch = ? ORDER BY start_ms, id", {batch}, {});
+}
+
+absl::StatusOr<std::vector<std::string>> SegmentIndex::PendingDeletionBatches() {
+  absl::MutexLock lock(&mu_);
+  CUSTOS_ASSIGN_OR_RETURN(
+      store::Statement select,
+      store::Statement::Prepare(db_.get(),
+                                "SELECT DISTINCT delete_batch FROM segments "
+                                "WHERE delete_batch != '' ORDER BY delete_batch"));
+  std::vector<std::string> batches;
+  int rc = 0;
+  while ((rc = select.Step()) == SQLITE_ROW) batches.push_back(select.ColumnText(0));
+  if (rc != SQLITE_DONE) {
+    return store::SqliteStatus(db_.get(), rc, "listing pending deletions", db_path_);
+  }
+  return batches;
+}
+
+absl::StatusOr<int64_t> SegmentIndex::ExecForBatch(const char* sql, const std::string& batch,
+                                                   std::string_view what) {
+  if (batch.empty()) return absl::InvalidArgumentError("a deletion batch needs an id");
+  CUSTOS_ASSIGN_OR_RETURN(store::Statement statement, store::Statement::Prepare(db_.get(), sql));
+  statement.Bind(1, std::string_view(batch));
+  const int rc = statement.Step();
+  if (rc != SQLITE_DONE) return store::SqliteStatus(db_.get(), rc, what, db_path_);
+  return int64_t{sqlite3_changes(db_.get())};
+}
+
+absl::StatusOr<int64_t> SegmentIndex::UnmarkDeletion(const std::string& batch) {
+  absl::MutexLock lock(&mu_);
+  return ExecForBatch("UPDATE segments SET delete_batch = '' WHERE delete_batch = ?", batch,
+                      "unmarking segments");
+}
+
+absl::StatusOr<int64_t> SegmentIndex::RemoveDeleted(const std::string& batch) {
+  absl::MutexLock lock(&mu_);
+  return ExecForBatch("DELETE FROM segments WHERE delete_batch = ?", batch,
+                      "removing deleted segments");
+}
+
+absl::StatusOr<int64_t> SegmentIndex::TotalBytes() {
+  absl::MutexLock lock(&mu_);
+  return store::QueryInt(db_.get(), "SELECT COALESCE(SUM(bytes), 0) FROM segments", db_path_);
 }
 
 absl::StatusOr<std::vector<Segment>> SegmentIndex::Query(
@@ -238,6 +357,8 @@ absl::StatusOr<std::vector<Segment>> SegmentIndex::Query(
     s.bytes = select.ColumnInt(5);
     s.state = StateFromName(select.ColumnText(6));
     s.evidence_hold = select.ColumnInt(7) != 0;
+    s.hold_reason = select.ColumnText(8);
+    s.delete_batch = select.ColumnText(9);
   }
   if (rc != SQLITE_DONE) return store::SqliteStatus(db_.get(), rc, "listing segments", db_path_);
   return segments;

@@ -6,6 +6,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
@@ -33,6 +34,12 @@ struct Segment {
   int64_t bytes = 0;
   SegmentState state = SegmentState::kOpen;
   bool evidence_hold = false;  // Never deleted, and never silently dropped from the index.
+  // Why the hold was set (case or legal-basis reference); empty when not held. The legal
+  // basis itself is checked by the caller of SetEvidenceHold().
+  std::string hold_reason;
+  // Id (ULID) of the retention batch that is deleting this segment, empty otherwise. A marked
+  // row is committed to deletion: it cannot be put on hold (docs/retention.md).
+  std::string delete_batch;
 };
 
 // What Reconcile() did.
@@ -65,8 +72,32 @@ class SegmentIndex {
   absl::Status Finish(int64_t id, int64_t end_ms, int64_t bytes, SegmentState state);
   // Adds a complete row (Reconcile, imports); returns its id.
   absl::StatusOr<int64_t> Add(const Segment& segment);
-  // Errors: kNotFound.
-  absl::Status SetEvidenceHold(int64_t id, bool hold);
+  // Sets or clears the evidence hold of segment `id`; `reason` is kept with a hold and
+  // cleared with it. Errors: kNotFound; kFailedPrecondition when setting a hold on a segment
+  // that retention has already committed to deleting (its receipt is written).
+  absl::Status SetEvidenceHold(int64_t id, bool hold, std::string_view reason = {});
+
+  // Retention (src/retention, docs/retention.md). Segments that retention may delete: not on
+  // hold, not open, not already marked; `camera` empty means every camera; only those whose
+  // end_ms < end_before_ms; oldest first (start_ms, id); at most `limit`.
+  absl::StatusOr<std::vector<Segment>> Deletable(const std::string& camera, int64_t end_before_ms,
+                                                 int limit);
+  // Marks those of `ids` that are still deletable (see Deletable) with `batch`, in one
+  // transaction, and returns the rows now marked with `batch`. Rows put on hold, reopened or
+  // marked by another batch meanwhile are skipped. Errors: as Open(), kInvalidArgument for
+  // an empty batch.
+  absl::StatusOr<std::vector<Segment>> MarkForDeletion(const std::vector<int64_t>& ids,
+                                                       const std::string& batch);
+  // The rows marked with `batch`, by start time.
+  absl::StatusOr<std::vector<Segment>> MarkedForDeletion(const std::string& batch);
+  // Every batch id that still has marked rows.
+  absl::StatusOr<std::vector<std::string>> PendingDeletionBatches();
+  // Clears the mark of `batch` (its deletion was never committed); returns the rows cleared.
+  absl::StatusOr<int64_t> UnmarkDeletion(const std::string& batch);
+  // Removes the rows marked with `batch` (after their files are gone); returns how many.
+  absl::StatusOr<int64_t> RemoveDeleted(const std::string& batch);
+  // Total bytes of every row (held and open ones included).
+  absl::StatusOr<int64_t> TotalBytes();
 
   // Segments of `camera` that overlap [from_ms, to_ms], by start time.
   absl::StatusOr<std::vector<Segment>> Overlapping(const std::string& camera, int64_t from_ms,
@@ -92,6 +123,11 @@ class SegmentIndex {
   absl::StatusOr<int64_t> AddLocked(const Segment& segment) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   absl::Status FinishLocked(int64_t id, int64_t end_ms, int64_t bytes, SegmentState state)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  absl::StatusOr<int64_t> MarkLocked(const std::vector<int64_t>& ids, const std::string& batch)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Runs `sql` with `batch` bound to its one parameter; returns sqlite3_changes().
+  absl::StatusOr<int64_t> ExecForBatch(const char* sql, const std::string& batch,
+                                       std::string_view what) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   const std::string data_dir_;
   const std::string db_path_;
