@@ -300,6 +300,11 @@ absl::StatusOr<std::vector<Event>> SqliteEventStore::Query(const EventQuery& que
   params.emplace_back(int64_t{query.limit});
 
   absl::MutexLock lock(&mu_);
+  return SelectLocked(sql, params);
+}
+
+absl::StatusOr<std::vector<Event>> SqliteEventStore::SelectLocked(const std::string& sql,
+                                                                  const std::vector<Param>& params) {
   CUSTOS_ASSIGN_OR_RETURN(Statement select, Statement::Prepare(db_.get(), sql));
   BindAll(select, params);
   std::vector<Event> events;
@@ -343,6 +348,66 @@ absl::StatusOr<int64_t> SqliteEventStore::Count(const EventQuery& query) {
   const int rc = count.Step();
   if (rc != SQLITE_ROW) return SqliteStatus(db_.get(), rc, "counting events", path_);
   return count.ColumnInt(0);
+}
+
+absl::StatusOr<std::vector<std::string>> SqliteEventStore::Cameras() {
+  absl::MutexLock lock(&mu_);
+  CUSTOS_ASSIGN_OR_RETURN(
+      Statement select,
+      Statement::Prepare(db_.get(), "SELECT DISTINCT camera FROM events ORDER BY camera"));
+  std::vector<std::string> cameras;
+  int rc;
+  while ((rc = select.Step()) == SQLITE_ROW) cameras.push_back(select.ColumnText(0));
+  if (rc != SQLITE_DONE) return SqliteStatus(db_.get(), rc, "listing cameras", path_);
+  return cameras;
+}
+
+absl::StatusOr<int64_t> SqliteEventStore::ForEachIdInTransaction(
+    const char* sql, const std::vector<std::string>& ids, std::string_view what) {
+  if (ids.empty()) return 0;
+  absl::MutexLock lock(&mu_);
+  CUSTOS_RETURN_IF_ERROR(Exec(db_.get(), "BEGIN IMMEDIATE", path_));
+  int64_t changed = 0;
+  absl::Status status = [&]() -> absl::Status {
+    CUSTOS_ASSIGN_OR_RETURN(Statement statement, Statement::Prepare(db_.get(), sql));
+    for (const std::string& id : ids) {
+      statement.Reset();
+      statement.Bind(1, std::string_view(id));
+      const int rc = statement.Step();
+      if (rc != SQLITE_DONE) return SqliteStatus(db_.get(), rc, what, path_);
+      changed += sqlite3_changes(db_.get());
+    }
+    return absl::OkStatus();
+  }();
+  if (status.ok()) status = Exec(db_.get(), "COMMIT", path_);
+  if (!status.ok()) {
+    if (!sqlite3_get_autocommit(db_.get())) Exec(db_.get(), "ROLLBACK", path_).IgnoreError();
+    return status;
+  }
+  return changed;
+}
+
+absl::StatusOr<int64_t> SqliteEventStore::Delete(const std::vector<std::string>& ids) {
+  return ForEachIdInTransaction("DELETE FROM events WHERE id = ?", ids, "deleting events");
+}
+
+absl::StatusOr<int64_t> SqliteEventStore::ClearSnapshots(const std::vector<std::string>& ids) {
+  return ForEachIdInTransaction("UPDATE events SET snapshot = '' WHERE id = ? AND snapshot != ''",
+                                ids, "clearing snapshots");
+}
+
+absl::StatusOr<std::vector<Event>> SqliteEventStore::WithSnapshotsBefore(const std::string& camera,
+                                                                         int64_t before_ms,
+                                                                         int limit) {
+  if (limit < 1 || limit > EventQuery::kMaxLimit) {
+    return absl::InvalidArgumentError(absl::StrCat("limit must be between 1 and ",
+                                                   EventQuery::kMaxLimit, ", got ", limit));
+  }
+  const std::string sql = absl::StrCat("SELECT ", kColumns,
+                                       " FROM events WHERE camera = ? AND time_ms < ? AND "
+                                       "snapshot != '' ORDER BY id LIMIT ?");
+  absl::MutexLock lock(&mu_);
+  return SelectLocked(sql, {camera, before_ms, int64_t{limit}});
 }
 
 }  // namespace custos::store

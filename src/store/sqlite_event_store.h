@@ -6,6 +6,8 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
+#include <variant>
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
@@ -55,12 +57,34 @@ class SqliteEventStore final : public EventStore {
   absl::StatusOr<std::vector<Event>> Query(const EventQuery& query) override;
   absl::StatusOr<int64_t> Count(const EventQuery& query) override;
 
+  // Retention (src/retention, docs/retention.md).
+  // Every camera that has stored events.
+  // Errors: kUnavailable, kDataLoss.
+  absl::StatusOr<std::vector<std::string>> Cameras();
+  // Deletes the events with these ids in one transaction; returns how many existed.
+  // Errors: as Append() (nothing deleted on error).
+  absl::StatusOr<int64_t> Delete(const std::vector<std::string>& ids);
+  // Clears the snapshot reference of these events (their snapshot files were deleted before
+  // the events themselves expired); returns how many changed. Errors: as Delete().
+  absl::StatusOr<int64_t> ClearSnapshots(const std::vector<std::string>& ids);
+  // Events of `camera` with time_ms < before_ms that reference a snapshot, in id order, at
+  // most `limit` (1..EventQuery::kMaxLimit). Errors: as Query().
+  absl::StatusOr<std::vector<Event>> WithSnapshotsBefore(const std::string& camera,
+                                                         int64_t before_ms, int limit);
+
   const std::string& path() const { return path_; }
 
  private:
   SqliteEventStore(std::string path, SqliteDb db);
 
   absl::Status AppendLocked(const std::vector<Event>& events) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Runs `sql` (one `?` for the id) for each id in one transaction; sums the changes.
+  absl::StatusOr<int64_t> ForEachIdInTransaction(const char* sql,
+                                                 const std::vector<std::string>& ids,
+                                                 std::string_view what);
+  absl::StatusOr<std::vector<Event>> SelectLocked(const std::string& sql,
+                                                  const std::vector<std::variant<int64_t, std::string>>& params)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   const std::string path_;
   absl::Mutex mu_;
