@@ -60,6 +60,10 @@ absl::StatusOr<config::Config> ResolveConfig(const AnalyzeFlags& flags,
     else
       cfg.cameras[0].url = config::ResolvePath(cfg, cfg.cameras[0].url);
   } else {
+    if (flags.input.empty()) {
+      return absl::InvalidArgumentError(
+          "nothing to analyse: give a video file or URL, or a --config whose camera has a url");
+    }
     config::CameraConfig camera;
     camera.id = flags.camera.empty() ? "cli" : flags.camera;
     camera.name = camera.id;

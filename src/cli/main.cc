@@ -48,7 +48,8 @@ int main(int argc, char** argv) {
   custos::cli::AnalyzeFlags analyze;
   CLI::App* analyze_cmd =
       app.add_subcommand("analyze", "run the analytics pipeline over a video file or stream");
-  analyze_cmd->add_option("input", analyze.input, "video file or rtsp/http URL")->required();
+  analyze_cmd->add_option("input", analyze.input,
+                          "video file or rtsp/http URL (default: the camera's url in --config)");
   analyze_cmd->add_option("--config", analyze.config, "YAML config (zones, lines, detector...)");
   analyze_cmd->add_option("--camera", analyze.camera, "camera id of the config to apply");
   analyze_cmd->add_option("--json-events", analyze.json_events,

@@ -190,6 +190,19 @@ TEST(CliAnalyze, OneTrackPerPersonWhoWalksThroughAndBoxesFollowThem) {
   fs::remove_all(dir);
 }
 
+TEST(CliAnalyze, AnalysesTheCameraOfAConfigWhenNoInputIsGiven) {
+  CUSTOS_REQUIRE_DATA(vtest, testing::VarData("data/vtest.avi"));
+  const std::string config = std::string(CUSTOS_SOURCE_DIR) + "/examples/vtest.yaml";
+  const CommandResult run = Custos("analyze --config " + config + " --fps 1 --no-progress");
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  // The sample street has pedestrians crossing the configured line.
+  EXPECT_NE(run.out.find("person"), std::string::npos) << run.out;
+  EXPECT_NE(run.out.find("crossing"), std::string::npos) << run.out;
+  const CommandResult nothing = Custos("analyze --no-progress");
+  EXPECT_EQ(nothing.exit_code, 2);
+  EXPECT_NE(nothing.err.find("nothing to analyse"), std::string::npos) << nothing.err;
+}
+
 TEST(CliAnalyze, MissingVideoGivesAClearError) {
   const CommandResult run = Custos("analyze /nonexistent/video.mp4 --no-progress");
   EXPECT_EQ(run.exit_code, 2);
