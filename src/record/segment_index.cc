@@ -221,7 +221,10 @@ absl::Status SegmentIndex::SetEvidenceHold(int64_t id, bool hold, std::string_vi
                                 "UPDATE segments SET evidence_hold = ?, hold_reason = ? "
                                 "WHERE id = ? AND (? = 0 OR delete_batch = '')"));
   update.Bind(1, int64_t{hold ? 1 : 0});
-  update.Bind(2, hold ? reason : std::string_view());
+  // Through a std::string: a default string_view has no data and would bind NULL, which the
+  // column refuses.
+  const std::string stored_reason = hold ? std::string(reason) : std::string();
+  update.Bind(2, std::string_view(stored_reason));
   update.Bind(3, id);
   update.Bind(4, int64_t{hold ? 1 : 0});
   const int rc = update.Step();
@@ -253,9 +256,9 @@ absl::StatusOr<int64_t> SegmentIndex::MarkLocked(const std::vector<int64_t>& ids
                                                  const std::string& batch) {
   CUSTOS_ASSIGN_OR_RETURN(
       store::Statement mark,
-      store::Statement::Prepare(db_.get(),
-                                absl::StrCat("UPDATE segments SET delete_batch = ? WHERE id = ? AND ",
-                                             kDeletable)));
+      store::Statement::Prepare(
+          db_.get(),
+          absl::StrCat("UPDATE segments SET delete_batch = ? WHERE id = ? AND ", kDeletable)));
   int64_t marked = 0;
   for (const int64_t id : ids) {
     mark.Reset();

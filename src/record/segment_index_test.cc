@@ -1,5 +1,7 @@
 #include "record/segment_index.h"
 
+#include <sqlite3.h>
+
 #include <filesystem>
 #include <fstream>
 
@@ -127,6 +129,68 @@ TEST(SegmentIndex, KeepsRowsAcrossReopeningAndRefusesUnknownIds) {
   rows = (*index)->Overlapping("cam", 5001, 9000);
   ASSERT_TRUE(rows.ok());
   EXPECT_TRUE(rows->empty());
+  fs::remove_all(dir);
+}
+
+TEST(SegmentIndex, KeepsTheHoldReasonAndRefusesHoldsOnSegmentsMarkedForDeletion) {
+  const fs::path dir = custos::testing::TempDir("record_hold");
+  absl::StatusOr<std::unique_ptr<SegmentIndex>> index = SegmentIndex::Open(dir.string());
+  ASSERT_TRUE(index.ok()) << index.status();
+  absl::StatusOr<int64_t> a = (*index)->AddOpen("cam", "recordings/cam/x/1.mp4", 1000);
+  absl::StatusOr<int64_t> b = (*index)->AddOpen("cam", "recordings/cam/x/2.mp4", 2000);
+  ASSERT_TRUE(a.ok() && b.ok());
+  ASSERT_TRUE((*index)->Finish(*a, 2000, 10, SegmentState::kClosed).ok());
+  ASSERT_TRUE((*index)->Finish(*b, 3000, 20, SegmentState::kClosed).ok());
+  ASSERT_TRUE((*index)->SetEvidenceHold(*a, true, "case 12/2024").ok());
+  // The held row is skipped by the mark; the other is claimed and can no longer be held.
+  absl::StatusOr<std::vector<Segment>> marked = (*index)->MarkForDeletion({*a, *b}, "BATCH");
+  ASSERT_TRUE(marked.ok()) << marked.status();
+  ASSERT_EQ(marked->size(), 1u);
+  EXPECT_EQ((*marked)[0].id, *b);
+  absl::Status refused = (*index)->SetEvidenceHold(*b, true, "late");
+  EXPECT_EQ(refused.code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_NE(refused.message().find("BATCH"), std::string::npos);
+  EXPECT_EQ((*index)->SetEvidenceHold(*b + 100, true).code(), absl::StatusCode::kNotFound);
+  absl::StatusOr<int64_t> removed = (*index)->RemoveDeleted("BATCH");
+  ASSERT_TRUE(removed.ok());
+  EXPECT_EQ(*removed, 1);
+  absl::StatusOr<std::vector<Segment>> rows = (*index)->All();
+  ASSERT_TRUE(rows.ok());
+  ASSERT_EQ(rows->size(), 1u);
+  EXPECT_TRUE((*rows)[0].evidence_hold);
+  EXPECT_EQ((*rows)[0].hold_reason, "case 12/2024");
+  ASSERT_TRUE((*index)->SetEvidenceHold(*a, false).ok());
+  rows = (*index)->All();
+  ASSERT_TRUE(rows.ok());
+  EXPECT_EQ((*rows)[0].hold_reason, "");
+  fs::remove_all(dir);
+}
+
+TEST(SegmentIndex, UpgradesAVersionOneIndexKeepingItsRows) {
+  const fs::path dir = custos::testing::TempDir("record_upgrade");
+  fs::create_directories(dir / "recordings");
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open((dir / "recordings" / "index.db").c_str(), &db), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(db,
+                         "CREATE TABLE segments (id INTEGER PRIMARY KEY, camera TEXT NOT NULL,"
+                         " path TEXT NOT NULL UNIQUE, start_ms INTEGER NOT NULL,"
+                         " end_ms INTEGER NOT NULL, bytes INTEGER NOT NULL DEFAULT 0,"
+                         " state TEXT NOT NULL, evidence_hold INTEGER NOT NULL DEFAULT 0);"
+                         "CREATE INDEX segments_camera_start ON segments (camera, start_ms);"
+                         "INSERT INTO segments VALUES (1, 'cam', 'recordings/cam/1.mp4', 1, 2,"
+                         " 3, 'closed', 1);"
+                         "PRAGMA user_version = 1; PRAGMA application_id = 1129534023;",
+                         nullptr, nullptr, nullptr),
+            SQLITE_OK);
+  sqlite3_close(db);
+  absl::StatusOr<std::unique_ptr<SegmentIndex>> index = SegmentIndex::Open(dir.string());
+  ASSERT_TRUE(index.ok()) << index.status();
+  absl::StatusOr<std::vector<Segment>> rows = (*index)->All();
+  ASSERT_TRUE(rows.ok()) << rows.status();
+  ASSERT_EQ(rows->size(), 1u);
+  EXPECT_TRUE((*rows)[0].evidence_hold);
+  EXPECT_EQ((*rows)[0].hold_reason, "");
+  EXPECT_EQ((*rows)[0].delete_batch, "");
   fs::remove_all(dir);
 }
 

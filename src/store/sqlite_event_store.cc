@@ -303,8 +303,8 @@ absl::StatusOr<std::vector<Event>> SqliteEventStore::Query(const EventQuery& que
   return SelectLocked(sql, params);
 }
 
-absl::StatusOr<std::vector<Event>> SqliteEventStore::SelectLocked(const std::string& sql,
-                                                                  const std::vector<Param>& params) {
+absl::StatusOr<std::vector<Event>> SqliteEventStore::SelectLocked(
+    const std::string& sql, const std::vector<Param>& params) {
   CUSTOS_ASSIGN_OR_RETURN(Statement select, Statement::Prepare(db_.get(), sql));
   BindAll(select, params);
   std::vector<Event> events;
@@ -400,8 +400,8 @@ absl::StatusOr<std::vector<Event>> SqliteEventStore::WithSnapshotsBefore(const s
                                                                          int64_t before_ms,
                                                                          int limit) {
   if (limit < 1 || limit > EventQuery::kMaxLimit) {
-    return absl::InvalidArgumentError(absl::StrCat("limit must be between 1 and ",
-                                                   EventQuery::kMaxLimit, ", got ", limit));
+    return absl::InvalidArgumentError(
+        absl::StrCat("limit must be between 1 and ", EventQuery::kMaxLimit, ", got ", limit));
   }
   const std::string sql = absl::StrCat("SELECT ", kColumns,
                                        " FROM events WHERE camera = ? AND time_ms < ? AND "

@@ -82,8 +82,8 @@ class SqliteEventStore final : public EventStore {
   absl::StatusOr<int64_t> ForEachIdInTransaction(const char* sql,
                                                  const std::vector<std::string>& ids,
                                                  std::string_view what);
-  absl::StatusOr<std::vector<Event>> SelectLocked(const std::string& sql,
-                                                  const std::vector<std::variant<int64_t, std::string>>& params)
+  absl::StatusOr<std::vector<Event>> SelectLocked(
+      const std::string& sql, const std::vector<std::variant<int64_t, std::string>>& params)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   const std::string path_;

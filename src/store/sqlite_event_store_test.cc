@@ -348,6 +348,37 @@ TEST_F(SqliteEventStoreTest, PagesByIdWithoutGapsOrRepeats) {
   EXPECT_EQ(store->Count(query).value_or(-1), 250);
 }
 
+TEST_F(SqliteEventStoreTest, DeletesAndClearsSnapshotsByIdForRetention) {
+  auto store = OpenOrDie();
+  ASSERT_NE(store, nullptr);
+  Event a = MakeEvent(kT0, "cam1");
+  Event b = MakeEvent(kT0 + 1, "cam2");
+  Event c = MakeEvent(kT0 + 2, "cam1");
+  a.snapshot = "cam1/a.jpg";
+  c.snapshot = "cam1/c.jpg";
+  ASSERT_TRUE(store->Append({a, b, c}).ok());
+  absl::StatusOr<std::vector<std::string>> cameras = store->Cameras();
+  ASSERT_TRUE(cameras.ok());
+  EXPECT_EQ(*cameras, (std::vector<std::string>{"cam1", "cam2"}));
+  absl::StatusOr<std::vector<Event>> with = store->WithSnapshotsBefore("cam1", kT0 + 2, 10);
+  ASSERT_TRUE(with.ok()) << with.status();
+  ASSERT_EQ(with->size(), 1u);
+  EXPECT_EQ((*with)[0].id, a.id);
+  absl::StatusOr<int64_t> cleared = store->ClearSnapshots({a.id, b.id});
+  ASSERT_TRUE(cleared.ok());
+  EXPECT_EQ(*cleared, 1);
+  absl::StatusOr<int64_t> deleted = store->Delete({a.id, b.id, "01ARZ3NDEKTSV4RRFFQ69G5FAV"});
+  ASSERT_TRUE(deleted.ok()) << deleted.status();
+  EXPECT_EQ(*deleted, 2);
+  absl::StatusOr<std::vector<Event>> left = store->Query({});
+  ASSERT_TRUE(left.ok());
+  ASSERT_EQ(left->size(), 1u);
+  EXPECT_EQ((*left)[0].id, c.id);
+  EXPECT_EQ((*left)[0].snapshot, "cam1/c.jpg");
+  EXPECT_EQ(store->WithSnapshotsBefore("cam1", kT0, 0).status().code(),
+            absl::StatusCode::kInvalidArgument);
+}
+
 TEST_F(SqliteEventStoreTest, RejectsBadQueries) {
   auto store = OpenOrDie();
   EXPECT_EQ(store->Query({.limit = 0}).status().code(), absl::StatusCode::kInvalidArgument);

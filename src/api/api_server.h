@@ -1,0 +1,172 @@
+// The HTTP/JSON API of the live server (docs/api.md): login and sessions, cameras, health,
+// event search, the live event stream (Server-Sent Events), the OpenAPI document and the
+// public camera register. Routes and who may call them are in api/routes.h.
+#pragma once
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/container/flat_hash_set.h"
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "api/event_bus.h"
+#include "api/routes.h"
+#include "auth/access_log.h"
+#include "auth/authenticator.h"
+#include "config/config.h"
+#include "custos/clock.h"
+#include "custos/event_store.h"
+#include "nlohmann/json.hpp"
+
+namespace httplib {
+class Server;
+struct Request;
+struct Response;
+}  // namespace httplib
+
+namespace custos::api {
+
+// What the camera supervisor knows about one camera's stream.
+// Every member has an initializer so designated initializers compile warning-free.
+struct CameraHealth {
+  std::string camera = {};     // Camera id.
+  bool connected = false;      // Frames are arriving.
+  double fps = 0;              // Frames per second decoded for analytics, recently.
+  int64_t frames_dropped = 0;  // Detect frames dropped because analytics fell behind.
+  int64_t reconnects = 0;      // Since the server started.
+  int64_t last_frame_ms = 0;   // UTC wall-clock ms of the last frame; 0: none yet.
+};
+
+// A storage volume the server writes to (recordings, databases).
+struct DiskHealth {
+  std::string name = {};  // What is stored there, e.g. "recordings"; never a path.
+  uint64_t total_bytes = 0;
+  uint64_t free_bytes = 0;
+};
+
+struct HealthReport {
+  std::vector<CameraHealth> cameras = {};
+  std::vector<DiskHealth> disks = {};
+};
+
+struct ApiServerOptions {
+  // Address to listen on. The default serves this host only; put a TLS-terminating proxy in
+  // front before listening elsewhere.
+  std::string bind_address = "127.0.0.1";
+  // 0 picks a free port; ApiServer::port() tells which.
+  int port = 0;
+  // The API is reached over HTTPS (directly or through a proxy): session cookies get Secure.
+  bool tls = false;
+  // Request bodies above this are refused with 413.
+  size_t max_body_bytes = 64 * 1024;
+  // Worker threads; each open event stream holds one.
+  int threads = 16;
+  // Event streams open at once; more get 503. At most threads - 2, so streams cannot starve
+  // other requests.
+  int max_event_streams = 8;
+  // Events queued per stream client before it is dropped as too slow.
+  size_t stream_queue_events = 256;
+  // A comment line is sent on an idle event stream this often, so proxies keep it open and
+  // dead clients are noticed.
+  int64_t stream_heartbeat_ms = 15'000;
+  // Largest `limit` of GET /api/events.
+  int max_page_events = 1000;
+  // Who operates the cameras, shown in the public register; "" shows null.
+  std::string register_operator = {};
+  // Seconds an idle keep-alive connection is held; also bounds how long Stop() may wait.
+  int keep_alive_timeout_s = 2;
+};
+
+struct ApiServerDeps {
+  auth::Authenticator* authenticator = nullptr;  // Required.
+  // Receives access records of the acts the API performs itself (searches, denials).
+  auth::AccessLog* access_log = nullptr;  // Required.
+  const Clock* clock = nullptr;           // Required.
+  EventStore* events = nullptr;           // Optional: without it /api/events answers 503.
+  EventBus* bus = nullptr;                // Optional: without it the stream answers 503.
+  // The cameras of the current configuration. Required. Called on request threads.
+  std::function<std::vector<config::CameraConfig>()> cameras = {};
+  // Optional: without it /api/health answers 503. Called on request threads.
+  std::function<HealthReport()> health = {};
+};
+
+// Owns an HTTP server (cpp-httplib) on its own threads. Thread-safe: Start(), Stop() and
+// port() may be called from any thread; handlers run concurrently on the worker threads and
+// share only thread-safe dependencies. No exception escapes a handler: each is wrapped and
+// answers 500.
+class ApiServer {
+ public:
+  // REQUIRES: the dependencies outlive the server.
+  // Errors: kInvalidArgument (a required dependency missing, bad options, or the embedded
+  // OpenAPI document is not JSON).
+  static absl::StatusOr<std::unique_ptr<ApiServer>> Create(const ApiServerOptions& options,
+                                                           const ApiServerDeps& deps);
+  ~ApiServer();  // Stops.
+
+  ApiServer(const ApiServer&) = delete;
+  ApiServer& operator=(const ApiServer&) = delete;
+
+  // Binds and starts serving on a background thread.
+  // Errors: kFailedPrecondition (already started); kUnavailable (cannot bind; the message
+  // names the address and port).
+  absl::Status Start();
+
+  // Ends event streams, stops accepting, waits for running requests. Idempotent.
+  void Stop();
+
+  // The bound port once started (the chosen one when options.port was 0), else 0.
+  int port() const;
+
+  // The route table this server dispatches from.
+  static std::span<const Route> routes() { return Routes(); }
+
+ private:
+  struct Caller;
+
+  ApiServer(const ApiServerOptions& options, const ApiServerDeps& deps, nlohmann::json openapi);
+
+  void Dispatch(const httplib::Request& req, httplib::Response& res);
+  absl::Status Handle(const Route& route, const httplib::Request& req, const Caller& caller,
+                      httplib::Response& res);
+  absl::StatusOr<Caller> Authenticate(const httplib::Request& req) const;
+
+  absl::Status HandleLogin(const httplib::Request& req, httplib::Response& res);
+  absl::Status HandleLogout(const httplib::Request& req, const Caller& caller,
+                            httplib::Response& res);
+  absl::Status HandleMe(const Caller& caller, httplib::Response& res);
+  absl::Status HandleCameras(const Caller& caller, httplib::Response& res);
+  absl::Status HandleHealth(httplib::Response& res);
+  absl::Status HandleEvents(const httplib::Request& req, httplib::Response& res);
+  absl::Status HandleEventStream(const httplib::Request& req, httplib::Response& res);
+  absl::Status HandlePublicRegister(httplib::Response& res);
+
+  void RecordAccess(const Route& route, const Caller& caller, const httplib::Request& req,
+                    auth::AccessResult result) const;
+
+  const ApiServerOptions options_;
+  const ApiServerDeps deps_;
+  const nlohmann::json openapi_;
+  std::unique_ptr<httplib::Server> server_;
+
+  std::atomic<bool> listen_returned_{false};
+  mutable absl::Mutex mu_;
+  bool started_ ABSL_GUARDED_BY(mu_) = false;
+  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+  int port_ ABSL_GUARDED_BY(mu_) = 0;
+  std::thread thread_ ABSL_GUARDED_BY(mu_);
+  // Open event-stream subscriptions, cancelled by Stop() so their handlers return.
+  absl::flat_hash_set<std::shared_ptr<EventSubscription>> streams_ ABSL_GUARDED_BY(mu_);
+};
+
+// The OpenAPI 3.1 document, src/api/openapi.json as embedded at build time.
+std::string_view OpenApiJson();
+
+}  // namespace custos::api

@@ -1,0 +1,672 @@
+#include "api/api_server.h"
+
+#include <httplib.h>
+
+#include <atomic>
+#include <chrono>
+#include <filesystem>
+#include <set>
+#include <string>
+#include <thread>
+#include <tuple>
+#include <vector>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "api/routes.h"
+#include "api/strings.h"
+#include "core/testing.h"
+#include "core/ulid.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "store/sqlite_event_store.h"
+
+namespace custos::api {
+namespace {
+
+namespace fs = std::filesystem;
+using auth::Role;
+using nlohmann::json;
+using ::testing::HasSubstr;
+
+constexpr char kPassword[] = "a long enough password";
+constexpr int64_t kT0 = 1'700'000'000'000;
+const auth::Principal kRoot{auth::Principal::Kind::kUser, 1, "root", Role::kAdmin};
+
+struct Reply {
+  int status = 0;
+  std::string body;
+  httplib::Headers headers;
+
+  json Json() const { return json::parse(body, nullptr, false); }
+  std::string ErrorMessage() const {
+    const json parsed = Json();
+    if (!parsed.is_object() || !parsed.contains("error")) return "";
+    return parsed["error"].value("message", "");
+  }
+  std::string Header(const std::string& name) const {
+    auto it = headers.find(name);
+    return it == headers.end() ? "" : it->second;
+  }
+};
+
+// A logged-in browser-like client.
+struct SessionCreds {
+  std::string cookie;  // "custos_session=..."
+  std::string csrf;
+};
+
+Event MakeEvent(int64_t time_ms, const std::string& camera, EventType type,
+                const std::string& label, const std::string& zone = "") {
+  Event event;
+  event.id = NewUlid(time_ms);
+  event.camera = camera;
+  event.time_ms = time_ms;
+  event.type = type;
+  event.label = label;
+  event.zone = zone;
+  event.track_id = 7;
+  event.score = 0.9f;
+  event.box = {10, 20, 30, 40};
+  return event;
+}
+
+class ApiServerTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = custos::testing::TempDir("custos-api");
+    auth::AuthenticatorOptions auth_options;
+    auth_options.path = (dir_ / "auth.db").string();
+    auth_options.password_hash = {auth::PasswordHashOptions::kMinOpsLimit,
+                                  auth::PasswordHashOptions::kMinMemLimit};
+    absl::StatusOr<std::unique_ptr<auth::Authenticator>> auth =
+        auth::Authenticator::Create(auth_options, &clock_, &log_);
+    ASSERT_TRUE(auth.ok()) << auth.status();
+    auth_ = *std::move(auth);
+    for (Role role : auth::AllRoles()) {
+      if (role == Role::kPublic) continue;
+      const std::string name(auth::RoleName(role));
+      absl::StatusOr<auth::User> user = auth_->CreateUser(kRoot, {name, kPassword, role});
+      ASSERT_TRUE(user.ok()) << user.status();
+    }
+    absl::StatusOr<std::unique_ptr<store::SqliteEventStore>> store =
+        store::SqliteEventStore::Open({.path = ":memory:"});
+    ASSERT_TRUE(store.ok()) << store.status();
+    store_ = *std::move(store);
+
+    config::CameraConfig entrance;
+    entrance.id = "entrance";
+    entrance.name = "Main entrance";
+    entrance.url = "rtsp://user:secret@10.0.0.5:554/stream1?password=secret";
+    entrance.location = config::Location{52.52, 13.405};
+    entrance.zones.push_back({.name = "door", .polygon = {}, .labels = {}, .loiter_s = 30});
+    config::CameraConfig yard;
+    yard.id = "yard";
+    yard.name = "Yard";
+    yard.url = "rtsp://secret@10.0.0.6/live";
+    yard.enabled = false;
+    cameras_ = {entrance, yard};
+    ASSERT_NO_FATAL_FAILURE(StartServer(options_));
+  }
+
+  void TearDown() override {
+    if (server_) server_->Stop();
+    server_.reset();
+    auth_.reset();
+    fs::remove_all(dir_);
+  }
+
+  void StartServer(const ApiServerOptions& options) {
+    if (server_) server_->Stop();
+    server_.reset();
+    ApiServerDeps deps;
+    deps.authenticator = auth_.get();
+    deps.access_log = &log_;
+    deps.clock = &clock_;
+    deps.events = store_.get();
+    deps.bus = &bus_;
+    deps.cameras = [this] { return cameras_; };
+    deps.health = [] {
+      return HealthReport{
+          .cameras = {{.camera = "entrance",
+                       .connected = true,
+                       .fps = 4.5,
+                       .frames_dropped = 3,
+                       .reconnects = 1,
+                       .last_frame_ms = kT0}},
+          .disks = {{.name = "recordings", .total_bytes = 1000, .free_bytes = 400}}};
+    };
+    absl::StatusOr<std::unique_ptr<ApiServer>> server = ApiServer::Create(options, deps);
+    ASSERT_TRUE(server.ok()) << server.status();
+    server_ = *std::move(server);
+    absl::Status started = server_->Start();
+    ASSERT_TRUE(started.ok()) << started;
+    ASSERT_GT(server_->port(), 0);
+  }
+
+  httplib::Client Client() const {
+    httplib::Client client("127.0.0.1", server_->port());
+    client.set_read_timeout(5, 0);
+    return client;
+  }
+
+  // Sends a request; for streaming answers, stops after the headers.
+  Reply Call(const std::string& method, const std::string& target, httplib::Headers headers = {},
+             const std::string& body = "", bool stop_after_headers = false) {
+    httplib::Client client = Client();
+    Reply reply;
+    httplib::Result result{nullptr, httplib::Error::Unknown};
+    if (method == "GET") {
+      result = client.Get(
+          target, headers,
+          [&](const httplib::Response& res) {
+            reply.status = res.status;
+            reply.headers = res.headers;
+            return !stop_after_headers;
+          },
+          [&](const char* data, size_t size) {
+            reply.body.append(data, size);
+            return true;
+          });
+    } else if (method == "POST") {
+      result = client.Post(target, headers, body, "application/json");
+    } else if (method == "DELETE") {
+      result = client.Delete(target, headers);
+    }
+    if (result && method != "GET") {  // GET bodies arrive through the content receiver.
+      reply.status = result->status;
+      reply.body = result->body;
+      reply.headers = result->headers;
+    }
+    EXPECT_NE(reply.status, 0) << method << " " << target << ": "
+                               << httplib::to_string(result.error());
+    return reply;
+  }
+
+  Reply Login(const std::string& username, const std::string& password = kPassword) {
+    return Call("POST", "/api/login", {},
+                json({{"username", username}, {"password", password}}).dump());
+  }
+
+  SessionCreds LoginAs(Role role) {
+    Reply reply = Login(std::string(auth::RoleName(role)));
+    EXPECT_EQ(reply.status, 200) << reply.body;
+    SessionCreds creds;
+    const std::string set_cookie = reply.Header("Set-Cookie");
+    creds.cookie = set_cookie.substr(0, set_cookie.find(';'));
+    creds.csrf = reply.Json().value("csrf_token", "");
+    return creds;
+  }
+
+  static httplib::Headers WithSession(const SessionCreds& creds, bool csrf = true) {
+    httplib::Headers headers = {{"Cookie", creds.cookie}};
+    if (csrf) headers.emplace("X-CSRF-Token", creds.csrf);
+    return headers;
+  }
+
+  void FillStore() {
+    std::vector<Event> events;
+    for (int i = 0; i < 10; ++i) {
+      events.push_back(MakeEvent(kT0 + i * 1000, "entrance",
+                                 i % 2 ? EventType::kZoneEnter : EventType::kTrackStart,
+                                 i % 3 ? "person" : "car", i % 2 ? "door" : ""));
+      events.push_back(MakeEvent(kT0 + i * 1000 + 1, "yard", EventType::kTrackStart, "person"));
+    }
+    ASSERT_TRUE(store_->Append(events).ok());
+  }
+
+  fs::path dir_;
+  FakeClock clock_;
+  auth::InMemoryAccessLog log_;
+  std::unique_ptr<auth::Authenticator> auth_;
+  std::unique_ptr<store::SqliteEventStore> store_;
+  EventBus bus_;
+  std::vector<config::CameraConfig> cameras_;
+  ApiServerOptions options_{.threads = 8, .max_event_streams = 4, .stream_heartbeat_ms = 100};
+  std::unique_ptr<ApiServer> server_;
+};
+
+TEST_F(ApiServerTest, LoginSetsAHardenedCookieAndLogoutNeedsTheCsrfToken) {
+  Reply login = Login("investigator");
+  ASSERT_EQ(login.status, 200) << login.body;
+  EXPECT_EQ(login.Json()["user"], "investigator");
+  EXPECT_EQ(login.Json()["role"], "investigator");
+  const std::string csrf = login.Json()["csrf_token"];
+  EXPECT_FALSE(csrf.empty());
+  const std::string cookie = login.Header("Set-Cookie");
+  EXPECT_THAT(cookie, HasSubstr("custos_session="));
+  EXPECT_THAT(cookie, HasSubstr("HttpOnly"));
+  EXPECT_THAT(cookie, HasSubstr("SameSite=Strict"));
+  EXPECT_THAT(cookie, HasSubstr("Path=/"));
+  EXPECT_THAT(cookie, ::testing::Not(HasSubstr("Secure")));
+  const SessionCreds creds{cookie.substr(0, cookie.find(';')), csrf};
+
+  Reply me = Call("GET", "/api/me", WithSession(creds, /*csrf=*/false));
+  ASSERT_EQ(me.status, 200) << me.body;
+  EXPECT_EQ(me.Json()["user"], "investigator");
+  EXPECT_EQ(me.Json()["kind"], "session");
+  EXPECT_EQ(me.Json()["csrf_token"], csrf);
+  EXPECT_THAT(me.Json()["permissions"].dump(), HasSubstr("search_events"));
+
+  Reply no_csrf = Call("POST", "/api/logout", WithSession(creds, /*csrf=*/false));
+  EXPECT_EQ(no_csrf.status, 403);
+  EXPECT_THAT(no_csrf.ErrorMessage(), HasSubstr("X-CSRF-Token"));
+  Reply wrong_csrf = Call("POST", "/api/logout", {{"Cookie", creds.cookie}, {"X-CSRF-Token", "x"}});
+  EXPECT_EQ(wrong_csrf.status, 403);
+  EXPECT_EQ(Call("GET", "/api/me", WithSession(creds)).status, 200) << "still logged in";
+
+  Reply logout = Call("POST", "/api/logout", WithSession(creds));
+  EXPECT_EQ(logout.status, 200) << logout.body;
+  EXPECT_THAT(logout.Header("Set-Cookie"), HasSubstr("Max-Age=0"));
+  Reply after = Call("GET", "/api/me", WithSession(creds));
+  EXPECT_EQ(after.status, 401);
+  EXPECT_THAT(after.ErrorMessage(), HasSubstr("log in again"));
+
+  // Every login went through the Authenticator, which recorded it.
+  int logins = 0;
+  for (const auth::AccessRecord& record : log_.records()) {
+    if (record.action == auth::AccessAction::kLogin && record.actor == "investigator") ++logins;
+  }
+  EXPECT_EQ(logins, 1);
+}
+
+TEST_F(ApiServerTest, CookieIsSecureWhenServedOverTls) {
+  ApiServerOptions tls = options_;
+  tls.tls = true;
+  ASSERT_NO_FATAL_FAILURE(StartServer(tls));
+  EXPECT_THAT(Login("viewer").Header("Set-Cookie"), HasSubstr("; Secure"));
+}
+
+// What a valid request to each route looks like. No default: a new route does not compile
+// until it has a sample here, and the role test then covers it.
+std::string SampleTarget(const Route& route) {
+  switch (route.id) {
+    case RouteId::kEvents:
+      return "/api/events?camera=entrance&limit=5";
+    case RouteId::kEventStream:
+      return "/api/events/stream?camera=entrance";
+    case RouteId::kLogin:
+    case RouteId::kLogout:
+    case RouteId::kMe:
+    case RouteId::kCameras:
+    case RouteId::kHealth:
+    case RouteId::kOpenApi:
+    case RouteId::kPublicRegister:
+      return std::string(route.path);
+  }
+  return std::string(route.path);
+}
+
+TEST_F(ApiServerTest, EveryRouteAllowsExactlyTheRolesItsPermissionAllows) {
+  ASSERT_NO_FATAL_FAILURE(FillStore());
+  std::vector<std::optional<Role>> callers = {std::nullopt};
+  for (Role role : auth::AllRoles()) {
+    if (role != Role::kPublic) callers.push_back(role);
+  }
+  for (const Route& route : ApiServer::routes()) {
+    for (const std::optional<Role>& caller : callers) {
+      const std::string who = caller ? std::string(auth::RoleName(*caller)) : "anonymous";
+      SCOPED_TRACE(absl::StrCat(Sv(MethodName(route.method)), " ", Sv(route.path), " as ", who));
+      httplib::Headers headers;
+      if (caller) headers = WithSession(LoginAs(*caller));
+      std::string body;
+      if (route.id == RouteId::kLogin) {
+        body = json({{"username", caller ? who : "viewer"}, {"password", kPassword}}).dump();
+      }
+      const Reply reply = Call(std::string(MethodName(route.method)), SampleTarget(route), headers,
+                               body, route.streams);
+      int expected = 200;
+      if (!caller) {
+        expected = route.access == Access::kAnyone ? 200 : 401;
+      } else if (!auth::Allows(*caller, route.permission)) {
+        expected = 403;
+      }
+      EXPECT_EQ(reply.status, expected) << reply.body;
+      if (reply.status >= 400 && !route.streams) {
+        EXPECT_FALSE(reply.ErrorMessage().empty()) << reply.body;
+      }
+    }
+  }
+}
+
+TEST_F(ApiServerTest, OpenApiDocumentListsExactlyTheRoutesOfTheTable) {
+  Reply reply = Call("GET", "/api/openapi.json");
+  ASSERT_EQ(reply.status, 200);
+  const json doc = reply.Json();
+  ASSERT_TRUE(doc.is_object());
+  EXPECT_EQ(doc["openapi"], "3.1.0");
+  std::set<std::pair<std::string, std::string>> documented;
+  for (const auto& [path, operations] : doc["paths"].items()) {
+    for (const auto& [method, operation] : operations.items()) {
+      documented.emplace(absl::AsciiStrToUpper(method), path);
+    }
+  }
+  std::set<std::pair<std::string, std::string>> table;
+  for (const Route& route : ApiServer::routes()) {
+    table.emplace(std::string(MethodName(route.method)), std::string(route.path));
+    SCOPED_TRACE(route.path);
+    const std::string method = absl::AsciiStrToLower(std::string(MethodName(route.method)));
+    ASSERT_TRUE(doc["paths"].contains(route.path));
+    const json& operation = doc["paths"][std::string(route.path)][method];
+    // The document states the same access rule and permission as the table...
+    EXPECT_EQ(operation["x-custos-access"],
+              route.access == Access::kAnyone ? "anyone" : "signed_in");
+    EXPECT_EQ(operation["x-custos-permission"], auth::PermissionName(route.permission));
+    // ...and the same query parameters.
+    std::set<std::string> params;
+    for (const json& param : operation.value("parameters", json::array())) {
+      if (param["in"] == "query") params.insert(param["name"].get<std::string>());
+    }
+    EXPECT_EQ(params, std::set<std::string>(route.query_params.begin(), route.query_params.end()));
+  }
+  EXPECT_EQ(documented, table);
+}
+
+TEST_F(ApiServerTest, EventSearchFiltersByCameraTypeLabelZoneAndTime) {
+  ASSERT_NO_FATAL_FAILURE(FillStore());
+  const httplib::Headers session = WithSession(LoginAs(Role::kInvestigator));
+  auto count = [&](const std::string& query) {
+    Reply reply = Call("GET", "/api/events?" + query, session);
+    EXPECT_EQ(reply.status, 200) << query << ": " << reply.body;
+    return reply.Json()["events"].size();
+  };
+  EXPECT_EQ(count("limit=1000"), 20u);
+  EXPECT_EQ(count("camera=yard"), 10u);
+  EXPECT_EQ(count("camera=entrance&type=zone_enter"), 5u);
+  EXPECT_EQ(count("zone=door"), 5u);
+  EXPECT_EQ(count("label=car"), 4u);  // i = 0, 3, 6, 9
+  EXPECT_EQ(count(absl::StrCat("from=", kT0 + 2000, "&to=", kT0 + 4000)), 4u);
+  EXPECT_EQ(count("camera=nowhere"), 0u);
+
+  Reply one = Call("GET", "/api/events?camera=entrance&type=zone_enter&limit=1", session);
+  const json event = one.Json()["events"][0];
+  EXPECT_EQ(event["camera"], "entrance");
+  EXPECT_EQ(event["type"], "zone_enter");
+  EXPECT_EQ(event["zone"], "door");
+  EXPECT_EQ(event["time"], "2023-11-14T22:13:21.000Z");
+}
+
+TEST_F(ApiServerTest, EventSearchPagesByIdWithoutGapsOrRepeats) {
+  ASSERT_NO_FATAL_FAILURE(FillStore());
+  const httplib::Headers session = WithSession(LoginAs(Role::kInvestigator));
+  std::vector<std::string> ids;
+  std::string after;
+  int pages = 0;
+  while (true) {
+    Reply reply =
+        Call("GET", "/api/events?limit=6" + (after.empty() ? "" : "&after=" + after), session);
+    ASSERT_EQ(reply.status, 200) << reply.body;
+    ++pages;
+    const json page = reply.Json();
+    for (const json& event : page["events"]) ids.push_back(event["id"]);
+    if (page["next_after"].is_null()) break;
+    after = page["next_after"];
+    ASSERT_LT(pages, 10);
+  }
+  EXPECT_EQ(pages, 4);  // 6 + 6 + 6 + 2
+  ASSERT_EQ(ids.size(), 20u);
+  EXPECT_TRUE(std::is_sorted(ids.begin(), ids.end()));
+  EXPECT_EQ(std::set<std::string>(ids.begin(), ids.end()).size(), 20u);
+}
+
+TEST_F(ApiServerTest, SearchesAndRefusedSearchesAreRecordedInTheAccessLog) {
+  EXPECT_EQ(
+      Call("GET", "/api/events?camera=yard", WithSession(LoginAs(Role::kInvestigator))).status,
+      200);
+  EXPECT_EQ(Call("GET", "/api/events", WithSession(LoginAs(Role::kViewer))).status, 403);
+  std::vector<std::tuple<std::string, auth::AccessResult, std::string>> searches;
+  for (const auth::AccessRecord& record : log_.records()) {
+    if (record.action == auth::AccessAction::kSearch) {
+      searches.emplace_back(record.actor, record.result, record.object);
+    }
+  }
+  ASSERT_EQ(searches.size(), 2u);
+  EXPECT_EQ(std::get<0>(searches[0]), "investigator");
+  EXPECT_EQ(std::get<1>(searches[0]), auth::AccessResult::kOk);
+  EXPECT_EQ(std::get<2>(searches[0]), "/api/events?camera=yard");
+  EXPECT_EQ(std::get<0>(searches[1]), "viewer");
+  EXPECT_EQ(std::get<1>(searches[1]), auth::AccessResult::kDenied);
+}
+
+TEST_F(ApiServerTest, MalformedRequestsGetA400ThatSaysWhatToFix) {
+  const httplib::Headers session = WithSession(LoginAs(Role::kInvestigator));
+  struct Case {
+    std::string method, target, body, message;
+  };
+  const std::vector<Case> cases = {
+      {"POST", "/api/login", "{\"username\": ", "not valid JSON"},
+      {"POST", "/api/login", "[1, 2]", "must be a JSON object"},
+      {"POST", "/api/login", "{\"username\": \"viewer\"}", "'password' as a string"},
+      {"POST", "/api/login", "{\"username\": \"viewer\", \"password\": 5}", "'password'"},
+      {"POST", "/api/login",
+       json({{"username", "viewer"}, {"password", kPassword}, {"admin", true}}).dump(),
+       "unknown key 'admin'"},
+      {"GET", "/api/events?cam=entrance", "", "unknown query parameter 'cam'"},
+      {"GET", "/api/me?debug=1", "", "accepts: none"},
+      {"GET", "/api/events?limit=0", "", "'limit' must be an integer from 1 to 1000"},
+      {"GET", "/api/events?limit=1001", "", "from 1 to 1000"},
+      {"GET", "/api/events?limit=ten", "", "'limit'"},
+      {"GET", "/api/events?limit=5&limit=6", "", "more than once"},
+      {"GET", "/api/events?camera=", "", "is empty"},
+      {"GET", "/api/events?camera=../etc", "", "camera id"},
+      {"GET", "/api/events?type=explosion", "", "'type' must be one of"},
+      {"GET", "/api/events?from=yesterday", "", "milliseconds"},
+      {"GET", "/api/events?from=5&to=4", "", "'from' is after 'to'"},
+      {"GET", "/api/events?after=not-a-ulid", "", "'after' must be an event id"},
+      {"GET", "/api/events/stream?limit=5", "", "unknown query parameter 'limit'"},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.method + " " + c.target + " " + c.body);
+    Reply reply = Call(c.method, c.target, session, c.body);
+    EXPECT_EQ(reply.status, 400) << reply.body;
+    EXPECT_EQ(reply.Json()["error"]["code"], "invalid_argument");
+    EXPECT_THAT(reply.ErrorMessage(), HasSubstr(c.message));
+  }
+  // A login body sent as a form (what a cross-site form could send) is refused.
+  httplib::Client client = Client();
+  httplib::Result form = client.Post("/api/login", "username=viewer", "text/plain");
+  ASSERT_TRUE(form);
+  EXPECT_EQ(form->status, 400);
+  EXPECT_THAT(form->body, HasSubstr("Content-Type: application/json"));
+}
+
+TEST_F(ApiServerTest, UnknownPathsWrongMethodsAndHugeBodiesGetJsonErrors) {
+  Reply missing = Call("GET", "/etc/passwd");
+  EXPECT_EQ(missing.status, 404);
+  EXPECT_THAT(missing.ErrorMessage(), HasSubstr("/api/openapi.json"));
+  Reply traversal = Call("GET", "/public/../api/me");
+  EXPECT_NE(traversal.status, 200);
+  Reply wrong_method = Call("DELETE", "/api/events");
+  EXPECT_EQ(wrong_method.status, 405);
+  EXPECT_EQ(wrong_method.Header("Allow"), "GET");
+  Reply huge = Call("POST", "/api/login", {}, std::string(200 * 1024, 'x'));
+  EXPECT_EQ(huge.status, 413);
+  EXPECT_THAT(huge.ErrorMessage(), HasSubstr("too large"));
+}
+
+TEST_F(ApiServerTest, CameraCredentialsNeverAppearInAnyResponse) {
+  ASSERT_NO_FATAL_FAILURE(FillStore());
+  std::vector<httplib::Headers> callers = {{}};
+  for (Role role : auth::AllRoles()) {
+    if (role != Role::kPublic) callers.push_back(WithSession(LoginAs(role)));
+  }
+  int bodies = 0;
+  for (const Route& route : ApiServer::routes()) {
+    if (route.streams) continue;  // Carries events only; covered by the event JSON.
+    for (const httplib::Headers& headers : callers) {
+      const std::string body = route.id == RouteId::kLogin
+                                   ? json({{"username", "admin"}, {"password", kPassword}}).dump()
+                                   : "";
+      Reply reply = Call(std::string(MethodName(route.method)), SampleTarget(route), headers, body);
+      EXPECT_FALSE(absl::StrContains(reply.body, "secret")) << route.path;
+      for (const auto& [name, value] : reply.headers) {
+        EXPECT_FALSE(absl::StrContains(value, "secret")) << route.path << " header " << name;
+      }
+      ++bodies;
+    }
+  }
+  EXPECT_GT(bodies, 0);
+  // The administrator does see where each camera is, minus the credentials.
+  Reply admin = Call("GET", "/api/cameras", WithSession(LoginAs(Role::kAdmin)));
+  EXPECT_EQ(admin.Json()["cameras"][0]["url"], "rtsp://user:***@10.0.0.5:554/stream1?password=***");
+  Reply viewer = Call("GET", "/api/cameras", WithSession(LoginAs(Role::kViewer)));
+  EXPECT_FALSE(viewer.Json()["cameras"][0].contains("url"));
+  EXPECT_EQ(viewer.Json()["cameras"][0]["location"]["lat"], 52.52);
+}
+
+TEST_F(ApiServerTest, RepeatedFailedLoginsAreRateLimitedWith429) {
+  for (int i = 0; i < 5; ++i) {
+    Reply reply = Login("viewer", "not the password at all");
+    EXPECT_EQ(reply.status, 401);
+    EXPECT_THAT(reply.ErrorMessage(), HasSubstr("wrong username or password"));
+  }
+  Reply limited = Login("viewer");  // Even the right password is refused now.
+  EXPECT_EQ(limited.status, 429);
+  EXPECT_EQ(limited.Json()["error"]["code"], "resource_exhausted");
+  EXPECT_THAT(limited.ErrorMessage(), HasSubstr("try again in"));
+  clock_.AdvanceMs(61 * 1000);
+  EXPECT_EQ(Login("viewer").status, 200) << "the lockout ends with the clock";
+}
+
+TEST_F(ApiServerTest, ApiTokensAuthenticateWithoutCsrfAndBadTokensGet401) {
+  absl::StatusOr<auth::NewApiToken> token =
+      auth_->CreateApiToken(kRoot, {.name = "exporter", .role = Role::kInvestigator});
+  ASSERT_TRUE(token.ok()) << token.status();
+  const httplib::Headers bearer = {{"Authorization", "Bearer " + token->token}};
+  Reply me = Call("GET", "/api/me", bearer);
+  ASSERT_EQ(me.status, 200) << me.body;
+  EXPECT_EQ(me.Json()["user"], "token:exporter");
+  EXPECT_EQ(me.Json()["kind"], "api_token");
+  EXPECT_FALSE(me.Json().contains("csrf_token"));
+  EXPECT_EQ(Call("GET", "/api/events", bearer).status, 200);
+  // POST without a CSRF token is not refused for lack of one; a token has no session to end.
+  Reply logout = Call("POST", "/api/logout", bearer);
+  EXPECT_EQ(logout.status, 400);
+  EXPECT_THAT(logout.ErrorMessage(), HasSubstr("revokes a token"));
+
+  EXPECT_EQ(Call("GET", "/api/me", {{"Authorization", "Bearer cst_nope"}}).status, 401);
+  Reply basic = Call("GET", "/api/me", {{"Authorization", "Basic dmlld2VyOng="}});
+  EXPECT_EQ(basic.status, 401);
+  EXPECT_THAT(basic.ErrorMessage(), HasSubstr("Bearer"));
+}
+
+TEST_F(ApiServerTest, EventStreamDeliversAPublishedEventWithinOneSecond) {
+  const SessionCreds operator_creds = LoginAs(Role::kOperator);
+  const Event wanted = MakeEvent(kT0, "entrance", EventType::kZoneEnter, "person", "door");
+  std::atomic<bool> received{false};
+  std::string stream;
+  std::thread reader([&] {
+    httplib::Client client = Client();
+    // Browsers ask for compression; the stream must not be held back in a compressor.
+    httplib::Headers headers = WithSession(operator_creds);
+    headers.emplace("Accept-Encoding", "gzip, deflate, br");
+    client.Get("/api/events/stream?camera=entrance", headers, [&](const char* data, size_t size) {
+      stream.append(data, size);
+      if (absl::StrContains(stream, wanted.id)) {
+        received = true;
+        return false;
+      }
+      return true;
+    });
+  });
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+  while (bus_.subscriber_count() == 0 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  ASSERT_EQ(bus_.subscriber_count(), 1u);
+  // A heartbeat arrives on the idle stream first (heartbeat 100 ms in this fixture).
+  std::this_thread::sleep_for(std::chrono::milliseconds(250));
+  const auto published = std::chrono::steady_clock::now();
+  bus_.Publish(MakeEvent(kT0, "yard", EventType::kTrackStart, "person"));  // Filtered out.
+  bus_.Publish(wanted);
+  while (!received && std::chrono::steady_clock::now() - published < std::chrono::seconds(3)) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  }
+  const auto latency = std::chrono::steady_clock::now() - published;
+  reader.join();
+  ASSERT_TRUE(received) << stream;
+  EXPECT_LT(latency, std::chrono::seconds(1));
+  EXPECT_THAT(stream, HasSubstr(": heartbeat"));
+  EXPECT_THAT(stream, HasSubstr("event: event\ndata: {"));
+  EXPECT_THAT(stream, HasSubstr("id: " + wanted.id));
+  EXPECT_THAT(stream, ::testing::Not(HasSubstr("\"yard\"")));
+}
+
+TEST_F(ApiServerTest, EventStreamsAreLimitedAndStopEndsThem) {
+  const SessionCreds creds = LoginAs(Role::kOperator);
+  std::vector<std::thread> readers;
+  std::atomic<int> ended{0};
+  for (int i = 0; i < options_.max_event_streams; ++i) {
+    readers.emplace_back([&] {
+      httplib::Client client = Client();
+      client.Get("/api/events/stream", WithSession(creds),
+                 [](const char*, size_t) { return true; });
+      ++ended;
+    });
+  }
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+  while (bus_.subscriber_count() < static_cast<size_t>(options_.max_event_streams) &&
+         std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  Reply refused = Call("GET", "/api/events/stream", WithSession(creds));
+  EXPECT_EQ(refused.status, 503);
+  EXPECT_THAT(refused.ErrorMessage(), HasSubstr("too many event streams"));
+
+  const auto stop_start = std::chrono::steady_clock::now();
+  server_->Stop();
+  for (std::thread& reader : readers) reader.join();
+  EXPECT_EQ(ended, options_.max_event_streams);
+  EXPECT_LT(std::chrono::steady_clock::now() - stop_start, std::chrono::seconds(4));
+}
+
+TEST_F(ApiServerTest, PublicRegisterListsEveryCameraWithoutLogin) {
+  ApiServerOptions options = options_;
+  options.register_operator = "City of Example, Public Order Office";
+  ASSERT_NO_FATAL_FAILURE(StartServer(options));
+  Reply reply = Call("GET", "/public/register.json");
+  ASSERT_EQ(reply.status, 200) << reply.body;
+  const json doc = reply.Json();
+  EXPECT_EQ(doc["operator"], "City of Example, Public Order Office");
+  ASSERT_EQ(doc["cameras"].size(), 2u);
+  const json& entrance = doc["cameras"][0];
+  EXPECT_EQ(entrance["id"], "entrance");
+  EXPECT_EQ(entrance["location"]["lon"], 13.405);
+  EXPECT_EQ(entrance["capabilities"]["zones"], json::array({"door"}));
+  EXPECT_EQ(entrance["capabilities"]["loitering_alerts"], true);
+  EXPECT_EQ(entrance["capabilities"]["face_recognition"], false);
+  EXPECT_TRUE(doc["cameras"][1]["location"].is_null());
+  EXPECT_EQ(doc["cameras"][1]["enabled"], false);
+  EXPECT_FALSE(entrance.contains("url"));
+}
+
+TEST_F(ApiServerTest, HealthReportsTheProvidersNumbers) {
+  Reply reply = Call("GET", "/api/health", WithSession(LoginAs(Role::kOperator)));
+  ASSERT_EQ(reply.status, 200) << reply.body;
+  const json doc = reply.Json();
+  EXPECT_EQ(doc["status"], "ok");
+  EXPECT_EQ(doc["cameras"][0]["camera"], "entrance");
+  EXPECT_EQ(doc["cameras"][0]["fps"], 4.5);
+  EXPECT_EQ(doc["cameras"][0]["frames_dropped"], 3);
+  EXPECT_EQ(doc["cameras"][0]["reconnects"], 1);
+  EXPECT_EQ(doc["disks"][0]["free_bytes"], 400);
+}
+
+TEST_F(ApiServerTest, CreateRefusesMissingDependenciesAndStartTwiceIsAnError) {
+  EXPECT_EQ(ApiServer::Create({}, {}).status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(server_->Start().code(), absl::StatusCode::kFailedPrecondition);
+}
+
+TEST(RoutePaths, ParametersMatchOneSafeSegmentOnly) {
+  EXPECT_TRUE(PathMatches("/api/cameras/{camera}/live", "/api/cameras/entrance/live"));
+  EXPECT_FALSE(PathMatches("/api/cameras/{camera}/live", "/api/cameras/../live"));
+  EXPECT_FALSE(PathMatches("/api/cameras/{camera}/live", "/api/cameras/a/b/live"));
+  EXPECT_FALSE(PathMatches("/api/cameras/{camera}/live", "/api/cameras//live"));
+  EXPECT_FALSE(PathMatches("/api/cameras/{camera}/live", "/api/cameras/a.mp4/live"));
+  EXPECT_TRUE(PathMatches("/public/register.json", "/public/register.json"));
+  EXPECT_FALSE(PathMatches("/public/register.json", "/public/registerXjson"));
+}
+
+}  // namespace
+}  // namespace custos::api

@@ -1,0 +1,65 @@
+// The route table: every endpoint of the API, with who may call it. The server dispatches
+// from it, the OpenAPI test compares src/api/openapi.json with it, and the role test calls
+// every row as every role, so a route added here cannot escape either.
+#pragma once
+
+#include <optional>
+#include <span>
+#include <string_view>
+
+#include "auth/access_log.h"
+#include "auth/role.h"
+
+namespace custos::api {
+
+// One per route; ApiServer's dispatch switch has no default, so a new id without a handler
+// does not compile (-Wswitch under -Werror).
+enum class RouteId {
+  kLogin,
+  kLogout,
+  kMe,
+  kCameras,
+  kHealth,
+  kEvents,
+  kEventStream,
+  kOpenApi,
+  kPublicRegister,
+};
+
+enum class Method { kGet, kPost };
+
+enum class Access {
+  kAnyone,    // No login needed (login itself, the OpenAPI document, the public register).
+  kSignedIn,  // A session or an API token; anonymous callers get 401.
+};
+
+struct Route {
+  RouteId id;
+  Method method;
+  // As in OpenAPI: literal segments, and "{name}" for a path parameter, which matches one
+  // segment of [A-Za-z0-9_-]{1,64} and is only ever used as an id, never as a file path.
+  std::string_view path;
+  Access access;
+  // Checked with auth::Authenticator::Authorize for every caller, after Access.
+  auth::Permission permission;
+  // The query parameters the route accepts; any other is a 400.
+  std::span<const std::string_view> query_params;
+  bool json_body;  // Takes a JSON object body (Content-Type: application/json); else none.
+  bool streams;    // Answers with text/event-stream.
+  // Access-record action written for every allowed or denied call; nullopt: none.
+  std::optional<auth::AccessAction> audit_action;
+  std::string_view summary;
+};
+
+// Every route, in a stable order.
+std::span<const Route> Routes();
+
+std::string_view MethodName(Method method);  // "GET", "POST"
+
+// Whether `method` changes state, so that session callers must send X-CSRF-Token.
+bool IsStateChanging(Method method);
+
+// Whether `request_path` matches `pattern` (see Route::path). Pure.
+bool PathMatches(std::string_view pattern, std::string_view request_path);
+
+}  // namespace custos::api
