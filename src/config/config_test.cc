@@ -155,6 +155,11 @@ TEST(Config, StrayCommaIsAnErrorNotAHang) {
 TEST(Config, DeepNestingIsAnErrorNotACrash) {
   const std::string deep = "cameras: " + std::string(100000, '[') + std::string(100000, ']');
   EXPECT_THAT(ErrorOf(deep), HasSubstr("nested too deeply"));
+  // The same in block style, 2500 levels of indentation (6 MB: generated here rather than kept
+  // in the fuzz corpus).
+  std::string block;
+  for (int depth = 0; depth < 2500; ++depth) block += std::string(2 * depth, ' ') + "k:\n";
+  EXPECT_NE(ErrorOf(block), "<parsed OK>");
 }
 
 TEST(Config, UnknownKeyReportsItsLineColumnAndTheKnownKeys) {
