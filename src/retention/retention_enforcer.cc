@@ -106,6 +106,27 @@ absl::Status WriteFileDurably(const std::string& path, const std::string& data) 
   return absl::OkStatus();
 }
 
+// A receipt for a new batch; its count and time span grow with Extend.
+DeletionReceipt NewReceipt(std::string id, int64_t time_ms, std::string rule, DataKind kind,
+                           std::string camera) {
+  DeletionReceipt r;
+  r.id = std::move(id);
+  r.time_ms = time_ms;
+  r.rule = std::move(rule);
+  r.kind = kind;
+  r.camera = std::move(camera);
+  r.oldest_ms = std::numeric_limits<int64_t>::max();
+  r.newest_ms = std::numeric_limits<int64_t>::min();
+  return r;
+}
+
+// Counts one more item covering [from_ms, to_ms] in the receipt.
+void Extend(DeletionReceipt& r, int64_t from_ms, int64_t to_ms) {
+  ++r.count;
+  r.oldest_ms = std::min(r.oldest_ms, from_ms);
+  r.newest_ms = std::max(r.newest_ms, to_ms);
+}
+
 }  // namespace
 
 absl::Status RetentionEnv::RemoveFile(const std::string& path) {
@@ -282,17 +303,10 @@ absl::StatusOr<std::vector<record::Segment>> RetentionEnforcer::DeleteSegments(
                           index_->MarkForDeletion(ids, batch.receipt.id));
   if (marked.empty()) return marked;
   DeletionReceipt& r = batch.receipt;
-  r.time_ms = clock_->WallMs();
-  r.rule = rule;
-  r.kind = DataKind::kVideo;
-  r.camera = marked.front().camera;
-  r.oldest_ms = std::numeric_limits<int64_t>::max();
-  r.newest_ms = std::numeric_limits<int64_t>::min();
+  r = NewReceipt(r.id, clock_->WallMs(), rule, DataKind::kVideo, marked.front().camera);
   for (const record::Segment& s : marked) {
-    ++r.count;
+    Extend(r, s.start_ms, s.end_ms);
     r.bytes += s.bytes;
-    r.oldest_ms = std::min(r.oldest_ms, s.start_ms);
-    r.newest_ms = std::max(r.newest_ms, s.end_ms);
     r.items.push_back(s.path);
     batch.paths.push_back((fs::path(options_.data_dir) / s.path).string());
   }
@@ -317,17 +331,9 @@ absl::Status RetentionEnforcer::EventsAge(RetentionSummary& summary) {
       if (expired.empty()) break;
       Batch batch;
       DeletionReceipt& r = batch.receipt;
-      r.id = NewUlid(now_ms);
-      r.time_ms = now_ms;
-      r.rule = rule;
-      r.kind = DataKind::kEvents;
-      r.camera = camera;
-      r.oldest_ms = std::numeric_limits<int64_t>::max();
-      r.newest_ms = std::numeric_limits<int64_t>::min();
+      r = NewReceipt(NewUlid(now_ms), now_ms, rule, DataKind::kEvents, camera);
       for (const Event& e : expired) {
-        ++r.count;
-        r.oldest_ms = std::min(r.oldest_ms, e.time_ms);
-        r.newest_ms = std::max(r.newest_ms, e.time_ms);
+        Extend(r, e.time_ms, e.time_ms);
         batch.event_ids.push_back(e.id);
         if (e.snapshot.empty()) continue;
         const std::string path = SnapshotPath(e.snapshot);
@@ -367,17 +373,9 @@ absl::Status RetentionEnforcer::SnapshotsAge(RetentionSummary& summary) {
       if (expired.empty()) break;
       Batch batch;
       DeletionReceipt& r = batch.receipt;
-      r.id = NewUlid(now_ms);
-      r.time_ms = now_ms;
-      r.rule = rule;
-      r.kind = DataKind::kSnapshots;
-      r.camera = camera;
-      r.oldest_ms = std::numeric_limits<int64_t>::max();
-      r.newest_ms = std::numeric_limits<int64_t>::min();
+      r = NewReceipt(NewUlid(now_ms), now_ms, rule, DataKind::kSnapshots, camera);
       for (const Event& e : expired) {
-        ++r.count;
-        r.oldest_ms = std::min(r.oldest_ms, e.time_ms);
-        r.newest_ms = std::max(r.newest_ms, e.time_ms);
+        Extend(r, e.time_ms, e.time_ms);
         r.items.push_back(e.snapshot);
         batch.event_ids.push_back(e.id);
         const std::string path = SnapshotPath(e.snapshot);
