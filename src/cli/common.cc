@@ -19,11 +19,15 @@ int Fail(const char* command, const absl::Status& status) {
   }
 }
 
-absl::StatusOr<infer::ModelSpec> LoadModelSpec(const ModelFlags& flags) {
+absl::StatusOr<std::vector<infer::ModelSpec>> LoadModelSpecs(const ModelFlags& flags) {
   const std::string manifest =
       flags.manifest.empty() ? infer::DefaultManifestPath() : flags.manifest;
   const std::string dir = flags.models_dir.empty() ? infer::DefaultModelsDir() : flags.models_dir;
-  auto specs = infer::LoadManifest(manifest, dir);
+  return infer::LoadManifest(manifest, dir);
+}
+
+absl::StatusOr<infer::ModelSpec> LoadModelSpec(const ModelFlags& flags) {
+  auto specs = LoadModelSpecs(flags);
   if (!specs.ok()) return specs.status();
   return infer::FindModel(*specs, flags.model);
 }

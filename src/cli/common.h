@@ -16,7 +16,10 @@ namespace custos::cli {
 // Prints "custos <command>: <message>" to stderr and returns the exit status for the error.
 int Fail(const char* command, const absl::Status& status);
 
-// The manifest entry named by the flags, with defaults filled in.
+// Every entry of the manifest the flags name (defaults filled in), files in their models dir.
+absl::StatusOr<std::vector<infer::ModelSpec>> LoadModelSpecs(const ModelFlags& flags);
+
+// The manifest entry named by the flags' --model.
 absl::StatusOr<infer::ModelSpec> LoadModelSpec(const ModelFlags& flags);
 
 // The labels Custos tracks by default: people and vehicles.

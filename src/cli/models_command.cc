@@ -6,19 +6,8 @@
 #include "nlohmann/json.hpp"
 
 namespace custos::cli {
-namespace {
-
-absl::StatusOr<std::vector<infer::ModelSpec>> LoadAll(const ModelFlags& flags) {
-  const std::string manifest =
-      flags.manifest.empty() ? infer::DefaultManifestPath() : flags.manifest;
-  const std::string dir = flags.models_dir.empty() ? infer::DefaultModelsDir() : flags.models_dir;
-  return infer::LoadManifest(manifest, dir);
-}
-
-}  // namespace
-
 int RunModelsList(const ModelFlags& flags, bool json) {
-  auto specs = LoadAll(flags);
+  auto specs = LoadModelSpecs(flags);
   if (!specs.ok()) return Fail("models list", specs.status());
   nlohmann::json out = nlohmann::json::array();
   for (const infer::ModelSpec& s : *specs) {
@@ -50,7 +39,7 @@ int RunModelsList(const ModelFlags& flags, bool json) {
 }
 
 int RunModelsVerify(const ModelFlags& flags, const std::vector<std::string>& names) {
-  auto specs = LoadAll(flags);
+  auto specs = LoadModelSpecs(flags);
   if (!specs.ok()) return Fail("models verify", specs.status());
   int bad = 0;
   for (const infer::ModelSpec& s : *specs) {
