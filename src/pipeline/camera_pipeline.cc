@@ -145,8 +145,6 @@ Detections CameraPipeline::Filter(Detections detections) const {
 absl::StatusOr<FrameResult> CameraPipeline::Process(const Frame& frame) {
   FrameResult result;
   ++stats_.frames;
-  frame_size_ = frame.bgr.size();
-  last_time_ms_ = frame.wall_ms;
 
   const motion::MotionResult motion = motion_->Process(frame.bgr);
   result.motion = motion.boxes;

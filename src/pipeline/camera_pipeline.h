@@ -102,6 +102,8 @@ class CameraPipeline {
   Event TrackEvent(EventType type, const track::Track& track, int64_t time_ms);
   std::string SaveSnapshot(const track::Track& track);
   void Stamp(std::vector<Event>& events) const;
+  // True when this frame may skip detection under detect_interval.
+  bool CanSkipDetection(const std::vector<BoxF>& motion) const;
 
   const PipelineOptions options_;
   Detector* const detector_;
@@ -110,12 +112,7 @@ class CameraPipeline {
   std::unique_ptr<track::Tracker> tracker_;
   std::unique_ptr<zones::ZoneEngine> zones_;
   PipelineStats stats_;
-  // True when this frame may skip detection under detect_interval.
-  bool CanSkipDetection(const std::vector<BoxF>& motion) const;
-
-  cv::Size frame_size_;
   int frames_since_detection_ = 0;
-  int64_t last_time_ms_ = 0;
 };
 
 // Stage options derived from the config. kInvalidArgument names an unknown `extra` key.

@@ -159,8 +159,6 @@ TEST(CliAnalyze, OneTrackPerPersonWhoWalksThroughAndBoxesFollowThem) {
   ASSERT_TRUE(cap.isOpened());
   const double frames = cap.get(cv::CAP_PROP_FRAME_COUNT);
   EXPECT_NEAR(frames, 697, 15);
-  const int64_t t0 = events.front()["time_ms"].get<int64_t>();
-  (void)t0;
   int checked = 0;
   for (const json& s : starts) {
     const double pos_ms = s["pts_ms"].get<double>();
