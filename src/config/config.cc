@@ -14,6 +14,7 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -525,7 +526,7 @@ class Parser {
 
   void ParseRoot(const Node& root, Config& config) {
     std::optional<Fields> fields =
-        ReadFields(root, "", {"cameras", "detector", "motion", "tracker", "store"});
+        ReadFields(root, "", {"cameras", "detector", "motion", "tracker", "store", "retention", "server"});
     if (!fields) return;
     // The detector first: zones and lines are checked against its labels.
     if (const Entry* e = fields->Find("detector")) ParseDetector(e->value, config.detector);
@@ -533,6 +534,8 @@ class Parser {
     if (const Entry* e = fields->Find("motion")) ParseMotion(e->value, config.motion);
     if (const Entry* e = fields->Find("tracker")) ParseTracker(e->value, config.tracker);
     if (const Entry* e = fields->Find("store")) ParseStore(e->value, config.store);
+    if (const Entry* e = fields->Find("retention")) ParseRetention(e->value, config.retention);
+    if (const Entry* e = fields->Find("server")) ParseServer(e->value, config.server);
     if (detector_labels_ok_) {
       for (const LabelUse& use : label_uses_) {
         const auto& known = config.detector.labels;
@@ -627,7 +630,8 @@ class Parser {
   bool ParseCamera(const Node& node, const std::string& path, CameraConfig& camera) {
     std::optional<Fields> f = ReadFields(node, path,
                                          {"id", "name", "url", "rtsp_transport", "enabled",
-                                          "detect", "location", "motion_masks", "zones", "lines"});
+                                          "detect", "location", "motion_masks", "zones", "lines",
+                                          "record", "retention", "purpose"});
     if (!f) return false;
     const size_t errors_before = errors_.size() + static_cast<size_t>(suppressed_);
     if (const Entry* e = Required(*f, "id")) {
@@ -661,15 +665,20 @@ class Parser {
       ParseDetect(e->value, Child(path, "detect"), camera.detect);
     }
     if (const Entry* e = f->Find("location")) {
-      const std::string lpath = Child(path, "location");
-      if (auto lf = ReadFields(e->value, lpath, {"lat", "lon"})) {
-        const Entry* lat = Required(*lf, "lat");
-        const Entry* lon = Required(*lf, "lon");
-        std::optional<double> lat_v, lon_v;
-        if (lat) lat_v = ReadNumber(lat->value, Child(lpath, "lat"), -90, 90);
-        if (lon) lon_v = ReadNumber(lon->value, Child(lpath, "lon"), -180, 180);
-        if (lat_v && lon_v) camera.location = Location{*lat_v, *lon_v};
+      camera.location = ReadLocation(e->value, Child(path, "location"));
+    }
+    if (const Entry* e = f->Find("record")) {
+      ParseRecord(e->value, Child(path, "record"), camera.record);
+    }
+    if (const Entry* e = f->Find("retention")) {
+      const std::string rpath = Child(path, "retention");
+      if (auto rf = ReadFields(e->value, rpath, {"video_hours", "events_days", "snapshots_days"})) {
+        ReadRetentionAges(*rf, camera.retention.video_hours, camera.retention.events_days,
+                          camera.retention.snapshots_days);
       }
+    }
+    if (const Entry* e = f->Find("purpose")) {
+      if (auto v = ReadNonEmptyString(e->value, Child(path, "purpose"))) camera.purpose = *v;
     }
     if (const Entry* e = f->Find("motion_masks")) {
       ForEachItem(e->value, Child(path, "motion_masks"),
@@ -915,6 +924,138 @@ class Parser {
     ReadExtra(*f, {"max_lost_ms", "confirm_hits"}, out.extra);
   }
 
+  std::optional<Location> ReadLocation(const Node& node, const std::string& path) {
+    std::optional<Fields> lf = ReadFields(node, path, {"lat", "lon"});
+    if (!lf) return std::nullopt;
+    const Entry* lat = Required(*lf, "lat");
+    const Entry* lon = Required(*lf, "lon");
+    std::optional<double> lat_v, lon_v;
+    if (lat) lat_v = ReadNumber(lat->value, Child(path, "lat"), -90, 90);
+    if (lon) lon_v = ReadNumber(lon->value, Child(path, "lon"), -180, 180);
+    if (!lat_v || !lon_v) return std::nullopt;
+    return Location{*lat_v, *lon_v};
+  }
+
+  void ParseRecord(const Node& node, const std::string& path, RecordConfig& out) {
+    std::optional<Fields> f =
+        ReadFields(node, path, {"mode", "segment_s", "pre_roll_s", "post_roll_s"});
+    if (!f) return;
+    if (const Entry* e = f->Find("mode")) {
+      if (auto v = ReadString(e->value, Child(path, "mode"))) {
+        if (*v == "continuous") {
+          out.mode = RecordMode::kContinuous;
+        } else if (*v == "events") {
+          out.mode = RecordMode::kEvents;
+        } else if (*v == "off") {
+          out.mode = RecordMode::kOff;
+        } else {
+          Error(e->value, absl::StrCat(Child(path, "mode"),
+                                       " must be 'continuous', 'events' or 'off', got ", Quote(*v)));
+        }
+      }
+    }
+    if (const Entry* e = f->Find("segment_s")) {
+      if (auto v = ReadNumber(e->value, Child(path, "segment_s"), 2, 600)) out.segment_s = *v;
+    }
+    if (const Entry* e = f->Find("pre_roll_s")) {
+      if (auto v = ReadNumber(e->value, Child(path, "pre_roll_s"), 0, 60)) out.pre_roll_s = *v;
+    }
+    if (const Entry* e = f->Find("post_roll_s")) {
+      if (auto v = ReadNumber(e->value, Child(path, "post_roll_s"), 0, 600)) out.post_roll_s = *v;
+    }
+  }
+
+  // The ages of `retention` and of a camera's override; 1 hour to 10 years each.
+  void ReadRetentionAges(const Fields& f, std::optional<double>& video_hours,
+                         std::optional<double>& events_days, std::optional<double>& snapshots_days) {
+    constexpr double kTenYearsDays = 3653;
+    if (const Entry* e = f.Find("video_hours")) {
+      video_hours = ReadNumber(e->value, Child(f.path, "video_hours"), 1, kTenYearsDays * 24);
+    }
+    if (const Entry* e = f.Find("events_days")) {
+      events_days = ReadNumber(e->value, Child(f.path, "events_days"), 1.0 / 24, kTenYearsDays);
+    }
+    if (const Entry* e = f.Find("snapshots_days")) {
+      snapshots_days =
+          ReadNumber(e->value, Child(f.path, "snapshots_days"), 1.0 / 24, kTenYearsDays);
+    }
+  }
+
+  void ParseRetention(const Node& node, RetentionConfig& out) {
+    std::optional<Fields> f = ReadFields(
+        node, "retention",
+        {"video_hours", "events_days", "snapshots_days", "video_quota_gb", "min_free_gb"});
+    if (!f) return;
+    std::optional<double> video_hours, events_days;
+    ReadRetentionAges(*f, video_hours, events_days, out.snapshots_days);
+    if (video_hours) out.video_hours = *video_hours;
+    if (events_days) out.events_days = *events_days;
+    if (const Entry* e = f->Find("video_quota_gb")) {
+      if (auto v = ReadNumber(e->value, "retention.video_quota_gb", 0, 1e6)) out.video_quota_gb = *v;
+    }
+    if (const Entry* e = f->Find("min_free_gb")) {
+      if (auto v = ReadNumber(e->value, "retention.min_free_gb", 0, 1e6)) out.min_free_gb = *v;
+    }
+  }
+
+  void ParseServer(const Node& node, ServerConfig& out) {
+    const std::string path = "server";
+    std::optional<Fields> f = ReadFields(node, path,
+                                         {"bind", "port", "data_dir", "site_name", "operator",
+                                          "media_roots", "web_root", "map"});
+    if (!f) return;
+    if (const Entry* e = f->Find("bind")) {
+      if (auto v = ReadNonEmptyString(e->value, "server.bind")) out.bind = *v;
+    }
+    if (const Entry* e = f->Find("port")) {
+      if (auto v = ReadInt(e->value, "server.port", 0, 65535)) out.port = static_cast<int>(*v);
+    }
+    if (const Entry* e = f->Find("data_dir")) {
+      if (auto v = ReadNonEmptyString(e->value, "server.data_dir")) out.data_dir = *v;
+    }
+    if (const Entry* e = f->Find("site_name")) {
+      if (auto v = ReadNonEmptyString(e->value, "server.site_name")) out.site_name = *v;
+    }
+    if (const Entry* e = f->Find("operator")) {
+      if (auto v = ReadNonEmptyString(e->value, "server.operator")) out.operator_name = *v;
+    }
+    if (const Entry* e = f->Find("web_root")) {
+      if (auto v = ReadNonEmptyString(e->value, "server.web_root")) out.web_root = *v;
+    }
+    if (const Entry* e = f->Find("media_roots")) {
+      ForEachItem(e->value, "server.media_roots",
+                  [&](const Node& item, const std::string& item_path, size_t) {
+                    if (auto v = ReadNonEmptyString(item, item_path)) out.media_roots.push_back(*v);
+                  });
+    }
+    if (const Entry* e = f->Find("map")) {
+      const std::string mpath = "server.map";
+      if (auto mf = ReadFields(e->value, mpath, {"tile_url", "attribution", "center", "zoom"})) {
+        if (const Entry* m = mf->Find("tile_url")) {
+          if (auto v = ReadString(m->value, "server.map.tile_url")) {
+            const bool web = absl::StartsWith(*v, "https://") || absl::StartsWith(*v, "http://");
+            if (!v->empty() && (!web || v->find("{z}") == std::string::npos)) {
+              Error(m->value, absl::StrCat("server.map.tile_url must be an http(s) URL with {z}, "
+                                           "{x} and {y}, or \"\" for no tiles; got ",
+                                           Quote(*v)));
+            } else {
+              out.map.tile_url = *v;
+            }
+          }
+        }
+        if (const Entry* m = mf->Find("attribution")) {
+          if (auto v = ReadString(m->value, "server.map.attribution")) out.map.attribution = *v;
+        }
+        if (const Entry* m = mf->Find("center")) {
+          out.map.center = ReadLocation(m->value, "server.map.center");
+        }
+        if (const Entry* m = mf->Find("zoom")) {
+          if (auto v = ReadInt(m->value, "server.map.zoom", 1, 20)) out.map.zoom = static_cast<int>(*v);
+        }
+      }
+    }
+  }
+
   void ParseStore(const Node& node, StoreConfig& out) {
     std::optional<Fields> f = ReadFields(node, "store", {"sqlite"});
     if (!f) return;
@@ -991,6 +1132,18 @@ std::string ResolvePath(const Config& config, const std::string& path) {
     return path;
   }
   return (std::filesystem::path(config.base_dir) / path).string();
+}
+
+const char* RecordModeName(RecordMode mode) {
+  switch (mode) {
+    case RecordMode::kContinuous:
+      return "continuous";
+    case RecordMode::kEvents:
+      return "events";
+    case RecordMode::kOff:
+      return "off";
+  }
+  return "continuous";
 }
 
 const char* RtspTransportName(RtspTransport transport) {

@@ -50,6 +50,27 @@ struct LineConfig {
 
 enum class RtspTransport { kTcp, kUdp };
 
+enum class RecordMode {
+  kContinuous,  // Everything, in back-to-back segments.
+  kEvents,      // Only while objects are tracked, plus pre-roll and post-roll.
+  kOff,         // Analytics only.
+};
+
+// How a camera's main stream is recorded (docs/recording.md).
+struct RecordConfig {
+  RecordMode mode = RecordMode::kContinuous;
+  double segment_s = 10;   // Segment length; 2..600.
+  double pre_roll_s = 5;   // kEvents: kept before an event; 0..60.
+  double post_roll_s = 5;  // kEvents: kept after it; 0..600.
+};
+
+// Retention of one kind of data; unset fields take the top-level `retention` values.
+struct RetentionOverride {
+  std::optional<double> video_hours;
+  std::optional<double> events_days;
+  std::optional<double> snapshots_days;
+};
+
 struct CameraConfig {
   std::string id;    // [a-z0-9_-]{1,64}, unique; events and the API use it.
   std::string name;  // Human-readable name; defaults to id.
@@ -61,6 +82,9 @@ struct CameraConfig {
   std::vector<Polygon> motion_masks;  // Normalised polygons where motion is ignored.
   std::vector<ZoneConfig> zones;
   std::vector<LineConfig> lines;
+  RecordConfig record;
+  RetentionOverride retention;
+  std::string purpose;  // Why the camera is there, for the public register; may be empty.
 };
 
 struct DetectorConfig {
@@ -90,12 +114,45 @@ struct StoreConfig {
   std::string sqlite = "events.db";  // SQLite event database path.
 };
 
+// Retention defaults and disk limits for the server (docs/retention.md).
+struct RetentionConfig {
+  double video_hours = 72;                // Recordings; 1 h .. 10 years.
+  double events_days = 30;                // Events and their snapshots; 1 h .. 10 years.
+  std::optional<double> snapshots_days;   // Unset: as long as their events.
+  double video_quota_gb = 0;              // Most GB of recordings; 0: no quota.
+  double min_free_gb = 1;                 // Least free GB on the data disk; 0: no floor.
+};
+
+// The camera map of the web UI.
+struct MapConfig {
+  std::string tile_url;     // e.g. https://tile.openstreetmap.org/{z}/{x}/{y}.png; "" = none.
+  std::string attribution;  // Shown under the map; required by most tile servers.
+  std::optional<Location> center;  // Unset: the middle of the cameras.
+  int zoom = 16;                   // 1..20.
+};
+
+// `custos serve` (docs/server.md). Relative paths are relative to the config file.
+struct ServerConfig {
+  std::string bind = "127.0.0.1";
+  int port = 8080;                  // 0 picks a free port.
+  std::string data_dir = "custos-data";
+  std::string site_name = "Custos";
+  std::string operator_name;        // Who operates the cameras (public register).
+  // Folders that file cameras may read from; a file URL outside all of them is refused.
+  std::vector<std::string> media_roots;
+  // Folder of the built web UI; "" = web/dist of the source tree the binary was built from.
+  std::string web_root;
+  MapConfig map;
+};
+
 struct Config {
   std::vector<CameraConfig> cameras;  // >= 1, unique ids.
   DetectorConfig detector;
   MotionConfig motion;
   TrackerConfig tracker;
   StoreConfig store;
+  RetentionConfig retention;
+  ServerConfig server;
   // Directory of the file LoadConfig read (empty for ParseConfig): relative paths in the
   // config are relative to it. See ResolvePath.
   std::string base_dir;
@@ -124,5 +181,6 @@ absl::StatusOr<Config> LoadConfig(const std::string& path, const ParseOptions& o
 std::string ResolvePath(const Config& config, const std::string& path);
 
 const char* RtspTransportName(RtspTransport transport);  // "tcp", "udp"
+const char* RecordModeName(RecordMode mode);              // "continuous", "events", "off"
 
 }  // namespace custos::config

@@ -123,6 +123,75 @@ store: {sqlite: /var/lib/custos/events.db}
   EXPECT_EQ(config->store.sqlite, "/var/lib/custos/events.db");
 }
 
+TEST(Config, ParsesServerRetentionAndRecording) {
+  const std::string yaml = R"(cameras:
+  - id: gate
+    url: rtsp://cam/1
+    purpose: traffic safety at the school gate
+    record: {mode: events, segment_s: 6, pre_roll_s: 3, post_roll_s: 8}
+    retention: {video_hours: 24, events_days: 7}
+retention: {video_hours: 48, events_days: 14, snapshots_days: 2, video_quota_gb: 500, min_free_gb: 5}
+server:
+  bind: 0.0.0.0
+  port: 9000
+  data_dir: /srv/custos
+  site_name: City of Example
+  operator: Example City Police
+  media_roots: [/srv/video]
+  map: {tile_url: "https://tile.example.org/{z}/{x}/{y}.png", attribution: "© example", center: {lat: 44.8, lon: 20.4}, zoom: 14}
+)";
+  absl::StatusOr<Config> config = ParseConfig(yaml, "config.yaml");
+  ASSERT_TRUE(config.ok()) << config.status();
+  const CameraConfig& cam = config->cameras[0];
+  EXPECT_EQ(cam.purpose, "traffic safety at the school gate");
+  EXPECT_EQ(cam.record.mode, RecordMode::kEvents);
+  EXPECT_EQ(cam.record.segment_s, 6);
+  EXPECT_EQ(cam.record.pre_roll_s, 3);
+  EXPECT_EQ(cam.record.post_roll_s, 8);
+  EXPECT_EQ(cam.retention.video_hours, 24);
+  EXPECT_EQ(cam.retention.events_days, 7);
+  EXPECT_FALSE(cam.retention.snapshots_days.has_value());
+  EXPECT_EQ(config->retention.video_hours, 48);
+  EXPECT_EQ(config->retention.events_days, 14);
+  EXPECT_EQ(config->retention.snapshots_days, 2);
+  EXPECT_EQ(config->retention.video_quota_gb, 500);
+  EXPECT_EQ(config->retention.min_free_gb, 5);
+  EXPECT_EQ(config->server.bind, "0.0.0.0");
+  EXPECT_EQ(config->server.port, 9000);
+  EXPECT_EQ(config->server.data_dir, "/srv/custos");
+  EXPECT_EQ(config->server.site_name, "City of Example");
+  EXPECT_EQ(config->server.operator_name, "Example City Police");
+  EXPECT_THAT(config->server.media_roots, ElementsAre("/srv/video"));
+  EXPECT_EQ(config->server.map.tile_url, "https://tile.example.org/{z}/{x}/{y}.png");
+  ASSERT_TRUE(config->server.map.center.has_value());
+  EXPECT_EQ(config->server.map.center->lat, 44.8);
+  EXPECT_EQ(config->server.map.zoom, 14);
+}
+
+TEST(Config, ServerDefaultsRecordContinuouslyAndKeepVideo72Hours) {
+  absl::StatusOr<Config> config = ParseConfig(kCamera, "config.yaml");
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_EQ(config->cameras[0].record.mode, RecordMode::kContinuous);
+  EXPECT_EQ(config->cameras[0].record.segment_s, 10);
+  EXPECT_EQ(config->retention.video_hours, 72);
+  EXPECT_EQ(config->server.bind, "127.0.0.1");
+  EXPECT_EQ(config->server.map.tile_url, "");
+  EXPECT_TRUE(config->server.media_roots.empty());
+}
+
+TEST(Config, BadServerAndRecordValuesNameTheKeyAndLine) {
+  EXPECT_THAT(ErrorOf(std::string(kCamera) + "    record: {mode: sometimes}\n"),
+              HasSubstr("config.yaml:4:"));
+  EXPECT_THAT(ErrorOf(std::string(kCamera) + "    record: {mode: sometimes}\n"),
+              HasSubstr("'continuous', 'events' or 'off'"));
+  EXPECT_THAT(ErrorOf(std::string(kCamera) + "server: {port: 70000}\n"), HasSubstr("server.port"));
+  EXPECT_THAT(ErrorOf(std::string(kCamera) + "server: {map: {tile_url: \"file:///etc\"}}\n"),
+              HasSubstr("server.map.tile_url must be an http(s) URL"));
+  EXPECT_THAT(ErrorOf(std::string(kCamera) + "retention: {video_hours: 0.1}\n"),
+              HasSubstr("retention.video_hours"));
+  EXPECT_THAT(ErrorOf(std::string(kCamera) + "server: {colour: red}\n"), HasSubstr("colour"));
+}
+
 TEST(Config, TheExampleConfigIsValid) {
   const std::string path = std::string(CUSTOS_SOURCE_DIR) + "/examples/config.yaml";
   absl::StatusOr<Config> config = LoadConfig(path);
@@ -166,7 +235,7 @@ TEST(Config, UnknownKeyReportsItsLineColumnAndTheKnownKeys) {
   const std::string error = ErrorOf(std::string(kCamera) + "    zonez: []\n");
   EXPECT_THAT(error, HasSubstr("config.yaml:4:5: unknown key 'zonez' in cameras[0] (expected "
                                "one of: id, name, url, rtsp_transport, enabled, detect, "
-                               "location, motion_masks, zones, lines); did you mean 'zones'?"));
+                               "location, motion_masks, zones, lines, record, retention, purpose); did you mean 'zones'?"));
 }
 
 TEST(Config, UnknownKeysAreFoundAtEveryLevel) {
