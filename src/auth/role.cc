@@ -45,18 +45,20 @@ bool Allows(Role role, Permission permission) {
   switch (role) {
     case Role::kPublic:
       return false;
+    // The operational roles form a ladder: each may do what the one before it may, as an
+    // investigator reviewing footage also watches live and a supervisor also investigates.
     case Role::kViewer:
       return permission == P::kLiveViewBlurred;
     case Role::kOperator:
-      return permission == P::kLiveViewBlurred || permission == P::kViewAlerts ||
-             permission == P::kAcknowledgeAlerts;
+      return permission == P::kViewAlerts || permission == P::kAcknowledgeAlerts ||
+             Allows(Role::kViewer, permission);
     case Role::kInvestigator:
       return permission == P::kSearchEvents || permission == P::kPlayback ||
              permission == P::kPlateQuery || permission == P::kExport ||
-             permission == P::kProposeWatchlist;
+             permission == P::kProposeWatchlist || Allows(Role::kOperator, permission);
     case Role::kSupervisor:
       return permission == P::kApproveWatchlist || permission == P::kApproveUnblurredExport ||
-             permission == P::kEvidenceHold;
+             permission == P::kEvidenceHold || Allows(Role::kInvestigator, permission);
     case Role::kAuditor:
       // No video of any kind.
       return permission == P::kReadAudit || permission == P::kReadStatistics ||

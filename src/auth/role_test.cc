@@ -15,20 +15,21 @@ namespace {
 using R = Role;
 using P = Permission;
 
-// DESIGN.md §5, written out independently of role.cc: who may do what.
+// DESIGN.md §5 with the operational ladder of docs/auth.md (viewer < operator < investigator
+// < supervisor), written out independently of role.cc: who may do what.
 const std::map<Permission, std::set<Role>>& Expected() {
   static const auto* const kTable = new std::map<Permission, std::set<Role>>{
       {P::kReadTransparency,
        {R::kPublic, R::kViewer, R::kOperator, R::kInvestigator, R::kSupervisor, R::kAuditor,
         R::kAdmin}},
-      {P::kLiveViewBlurred, {R::kViewer, R::kOperator}},
-      {P::kViewAlerts, {R::kOperator}},
-      {P::kAcknowledgeAlerts, {R::kOperator}},
-      {P::kSearchEvents, {R::kInvestigator}},
-      {P::kPlayback, {R::kInvestigator}},
-      {P::kPlateQuery, {R::kInvestigator}},
-      {P::kExport, {R::kInvestigator}},
-      {P::kProposeWatchlist, {R::kInvestigator}},
+      {P::kLiveViewBlurred, {R::kViewer, R::kOperator, R::kInvestigator, R::kSupervisor}},
+      {P::kViewAlerts, {R::kOperator, R::kInvestigator, R::kSupervisor}},
+      {P::kAcknowledgeAlerts, {R::kOperator, R::kInvestigator, R::kSupervisor}},
+      {P::kSearchEvents, {R::kInvestigator, R::kSupervisor}},
+      {P::kPlayback, {R::kInvestigator, R::kSupervisor}},
+      {P::kPlateQuery, {R::kInvestigator, R::kSupervisor}},
+      {P::kExport, {R::kInvestigator, R::kSupervisor}},
+      {P::kProposeWatchlist, {R::kInvestigator, R::kSupervisor}},
       {P::kApproveWatchlist, {R::kSupervisor}},
       {P::kApproveUnblurredExport, {R::kSupervisor}},
       {P::kEvidenceHold, {R::kSupervisor}},
