@@ -33,6 +33,13 @@ struct EventQuery {
   static constexpr int kMaxLimit = 10'000;
 };
 
+// Events of one label counted in one time bucket (EventStore::CountBuckets).
+struct BucketCount {
+  int64_t start_ms = 0;  // Bucket start: from_ms + k * bucket_ms.
+  std::string label = {};
+  int64_t count = 0;
+};
+
 // Thread-safe: implementations may be called from any number of threads.
 class EventStore {
  public:
@@ -50,9 +57,18 @@ class EventStore {
   // kDataLoss.
   virtual absl::StatusOr<std::vector<Event>> Query(const EventQuery& query) = 0;
 
+  // The event with this id; nullopt when there is none. Errors: as Query().
+  virtual absl::StatusOr<std::optional<Event>> Find(const std::string& id) = 0;
+
   // How many events match `query`'s filters; `limit` and `after_id` are ignored.
   // Errors: as Query().
   virtual absl::StatusOr<int64_t> Count(const EventQuery& query) = 0;
+
+  // Events matching `query`'s filters counted per label and per bucket of `bucket_ms` from
+  // query.from_ms (which must be set, as must to_ms); only non-empty buckets, ordered by
+  // start then label. Errors: kInvalidArgument (bucket_ms < 1, an open range), as Query().
+  virtual absl::StatusOr<std::vector<BucketCount>> CountBuckets(const EventQuery& query,
+                                                                int64_t bucket_ms) = 0;
 };
 
 }  // namespace custos

@@ -15,6 +15,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/time/time.h"
 #include "api/http_status.h"
+#include "api/responses.h"
 #include "api/strings.h"
 #include "core/ulid.h"
 #include "custos/status.h"
@@ -30,37 +31,7 @@ namespace {
 
 constexpr char kSessionCookie[] = "custos_session";
 constexpr char kCsrfHeader[] = "X-CSRF-Token";
-constexpr char kJsonType[] = "application/json; charset=utf-8";
 constexpr size_t kMaxFilterValueBytes = 128;
-
-std::string Dump(const json& value) {
-  return value.dump(-1, ' ', false, json::error_handler_t::replace);
-}
-
-void WriteJson(httplib::Response& res, int status, const json& body) {
-  res.status = status;
-  res.set_content(Dump(body), kJsonType);
-}
-
-json ErrorBody(absl::StatusCode code, std::string_view message) {
-  return {{"error", {{"code", ErrorCodeName(code)}, {"message", message}}}};
-}
-
-void WriteError(httplib::Response& res, const absl::Status& status) {
-  std::string message(status.message());
-  switch (status.code()) {
-    case absl::StatusCode::kInternal:
-    case absl::StatusCode::kUnknown:
-    case absl::StatusCode::kDataLoss:
-      // Internal details (paths, SQL) stay in the server log.
-      spdlog::error("api: {}", status.ToString());
-      message = "the server could not answer this request; the server log has the details";
-      break;
-    default:
-      break;
-  }
-  WriteJson(res, HttpStatusFor(status.code()), ErrorBody(status.code(), message));
-}
 
 std::string SessionCookie(std::string_view value, int64_t max_age_s, bool secure) {
   return absl::StrCat(kSessionCookie, "=", Sv(value), "; Path=/; Max-Age=", max_age_s,
@@ -115,18 +86,6 @@ absl::Status CheckQueryParams(const Route& route, const httplib::Request& req) {
     }
   }
   return absl::OkStatus();
-}
-
-absl::StatusOr<int64_t> ParseMs(const httplib::Request& req, const char* name) {
-  int64_t value = 0;
-  if (!absl::SimpleAtoi(req.get_param_value(name), &value) || value < 0) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("'", name,
-                     "' must be a UTC time in milliseconds since 1970 (an integer >= 0), "
-                     "e.g. ",
-                     name, "=1700000000000"));
-  }
-  return value;
 }
 
 // The filters shared by the search and the stream; `paging` adds from, to, limit and after.
@@ -235,14 +194,6 @@ absl::StatusCode CodeForHttp(int status) {
 }
 
 }  // namespace
-
-struct ApiServer::Caller {
-  enum class Via { kNone, kSession, kApiToken };
-  auth::Principal principal;
-  Via via = Via::kNone;
-  std::string session_token;  // Via::kSession only.
-  auth::Session session;      // Via::kSession only.
-};
 
 absl::StatusOr<std::unique_ptr<ApiServer>> ApiServer::Create(const ApiServerOptions& options,
                                                              const ApiServerDeps& deps) {
@@ -355,6 +306,7 @@ void ApiServer::Stop() {
     absl::MutexLock lock(&mu_);
     if (!started_ || stopping_) return;
     stopping_ = true;
+    shutting_down_ = true;
     for (const std::shared_ptr<EventSubscription>& stream : streams_) stream->Cancel();
     thread = std::move(thread_);
   }
@@ -422,6 +374,11 @@ void ApiServer::RecordAccess(const Route& route, const Caller& caller, const htt
 void ApiServer::Dispatch(const httplib::Request& req, httplib::Response& res) {
   try {
     const bool head = req.method == "HEAD";
+    if ((head || req.method == "GET") && !absl::StartsWith(req.path, "/api/") &&
+        !absl::StartsWith(req.path, "/public/")) {
+      ServeUi(req, res);
+      return;
+    }
     const std::string_view method = head ? std::string_view("GET") : std::string_view(req.method);
     const Route* route = nullptr;
     std::vector<std::string_view> allowed;
@@ -521,6 +478,30 @@ absl::Status ApiServer::Handle(const Route& route, const httplib::Request& req,
       return absl::OkStatus();
     case RouteId::kPublicRegister:
       return HandlePublicRegister(res);
+    case RouteId::kLiveJpeg:
+      return HandleLiveJpeg(PathParam(route.path, req.path, "camera"), res);
+    case RouteId::kLiveMjpeg:
+      return HandleLiveMjpeg(PathParam(route.path, req.path, "camera"), res);
+    case RouteId::kRecordings:
+      return HandleRecordings(PathParam(route.path, req.path, "camera"), req, res);
+    case RouteId::kClip:
+      return HandleClip(PathParam(route.path, req.path, "camera"), /*download=*/false, req, res);
+    case RouteId::kDownload:
+      return HandleClip(PathParam(route.path, req.path, "camera"), /*download=*/true, req, res);
+    case RouteId::kSnapshot:
+      return HandleSnapshot(PathParam(route.path, req.path, "event"), res);
+    case RouteId::kCounts:
+      return HandleCounts(req, res);
+    case RouteId::kUsers:
+      return HandleUsers(caller, res);
+    case RouteId::kCreateUser:
+      return HandleCreateUser(caller, req, res);
+    case RouteId::kDisableUser:
+      return HandleSetDisabled(caller, PathParam(route.path, req.path, "username"), true, res);
+    case RouteId::kEnableUser:
+      return HandleSetDisabled(caller, PathParam(route.path, req.path, "username"), false, res);
+    case RouteId::kUiConfig:
+      return HandleUiConfig(res);
   }
   return absl::InternalError("route without a handler");
 }
@@ -631,12 +612,21 @@ absl::Status ApiServer::HandleHealth(httplib::Response& res) {
   bool all_connected = true;
   for (const CameraHealth& camera : report.cameras) {
     all_connected = all_connected && camera.connected;
+    const RecordingHealth& rec = camera.recording;
     cameras.push_back({{"camera", camera.camera},
                        {"connected", camera.connected},
                        {"fps", camera.fps},
                        {"frames_dropped", camera.frames_dropped},
                        {"reconnects", camera.reconnects},
-                       {"last_frame_ms", camera.last_frame_ms}});
+                       {"last_frame_ms", camera.last_frame_ms},
+                       {"last_error", camera.last_error},
+                       {"recording",
+                        {{"mode", rec.mode},
+                         {"active", rec.active},
+                         {"segments", rec.segments},
+                         {"bytes", rec.bytes},
+                         {"packets_dropped", rec.packets_dropped},
+                         {"error", rec.error}}}});
   }
   json disks = json::array();
   for (const DiskHealth& disk : report.disks) {

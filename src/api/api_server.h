@@ -25,6 +25,7 @@
 #include "custos/clock.h"
 #include "custos/event_store.h"
 #include "nlohmann/json.hpp"
+#include "record/segment_index.h"
 
 namespace httplib {
 class Server;
@@ -34,15 +35,36 @@ struct Response;
 
 namespace custos::api {
 
+// How a camera is being recorded.
+struct RecordingHealth {
+  std::string mode = "continuous";  // config::RecordModeName: continuous, events, off.
+  bool active = true;               // False while paused after a write error (disk full).
+  int64_t segments = 0;             // Segments closed since the server started.
+  int64_t bytes = 0;                // Bytes of those segments.
+  int64_t packets_dropped = 0;      // Packets not recorded: queue full or recorder paused.
+  std::string error = {};           // Why recording is paused; "" when it is not.
+};
+
 // What the camera supervisor knows about one camera's stream.
 // Every member has an initializer so designated initializers compile warning-free.
 struct CameraHealth {
-  std::string camera = {};     // Camera id.
-  bool connected = false;      // Frames are arriving.
-  double fps = 0;              // Frames per second decoded for analytics, recently.
-  int64_t frames_dropped = 0;  // Detect frames dropped because analytics fell behind.
-  int64_t reconnects = 0;      // Since the server started.
-  int64_t last_frame_ms = 0;   // UTC wall-clock ms of the last frame; 0: none yet.
+  std::string camera = {};      // Camera id.
+  bool connected = false;       // Frames are arriving.
+  double fps = 0;               // Frames per second decoded for analytics, recently.
+  int64_t frames_dropped = 0;   // Detect frames dropped because analytics fell behind.
+  int64_t reconnects = 0;       // Since the server started.
+  int64_t last_frame_ms = 0;    // UTC wall-clock ms of the last frame; 0: none yet.
+  std::string last_error = {};  // Latest problem with the stream, URL redacted; "" if none.
+  RecordingHealth recording = {};
+};
+
+// A camera's newest detect frame, for live view.
+struct LiveFrame {
+  std::shared_ptr<const std::string> jpeg;  // JPEG bytes; never null.
+  int64_t wall_ms = 0;                      // UTC ms of the frame.
+  int64_t seq = 0;                          // Increases by one per frame of the camera.
+  int width = 0;
+  int height = 0;
 };
 
 // A storage volume the server writes to (recordings, databases).
@@ -55,6 +77,25 @@ struct DiskHealth {
 struct HealthReport {
   std::vector<CameraHealth> cameras = {};
   std::vector<DiskHealth> disks = {};
+};
+
+// A clip cut from the recordings into a temporary file, which the server streams and then
+// deletes.
+struct ClipFile {
+  std::string path = {};  // Temporary file; the API deletes it once sent.
+  int64_t bytes = 0;
+  std::string sha256 = {};  // Hex.
+  int64_t start_ms = 0;     // What the clip covers, UTC ms.
+  int64_t end_ms = 0;
+};
+
+// What the web UI needs before login (GET /public/ui.json).
+struct UiConfig {
+  std::string site_name = "Custos";
+  std::string tile_url = {};  // "" = no tile layer (offline map).
+  std::string tile_attribution = {};
+  std::optional<config::Location> center = std::nullopt;  // Unset: the middle of the cameras.
+  int zoom = 16;
 };
 
 struct ApiServerOptions {
@@ -83,6 +124,12 @@ struct ApiServerOptions {
   std::string register_operator = {};
   // Seconds an idle keep-alive connection is held; also bounds how long Stop() may wait.
   int keep_alive_timeout_s = 2;
+  // MJPEG live streams open at once; more get 503. Each holds a worker thread.
+  int max_live_streams = 16;
+  // Longest clip of GET .../clip.mp4 and .../download.mp4.
+  int64_t max_clip_ms = 3'600'000;
+  // Longest range of GET .../recordings.
+  int64_t max_timeline_ms = 7 * 24 * 3'600'000LL;
 };
 
 struct ApiServerDeps {
@@ -96,6 +143,22 @@ struct ApiServerDeps {
   std::function<std::vector<config::CameraConfig>()> cameras = {};
   // Optional: without it /api/health answers 503. Called on request threads.
   std::function<HealthReport()> health = {};
+  // Optional (live routes answer 503 without it): the camera's newest frame with a sequence
+  // number above `after_seq`, waiting up to `timeout_ms` for one (0: do not wait). nullopt when
+  // there is none (yet). Called on request threads.
+  std::function<std::optional<LiveFrame>(const std::string& camera, int64_t after_seq,
+                                         int64_t timeout_ms)>
+      live = {};
+  // Optional (the timeline answers 503 without it).
+  record::SegmentIndex* recordings = nullptr;
+  // Optional (clips answer 503 without it): cuts [from_ms, to_ms) of a camera into a file.
+  std::function<absl::StatusOr<ClipFile>(const std::string& camera, int64_t from_ms, int64_t to_ms)>
+      clip = {};
+  // Where events' snapshot references resolve; "" = snapshots answer 404.
+  std::string snapshot_dir = {};
+  // Folder of the built web UI (index.html, assets/); "" = no UI, only the API.
+  std::string web_root = {};
+  UiConfig ui = {};
 };
 
 // Owns an HTTP server (cpp-httplib) on its own threads. Thread-safe: Start(), Stop() and
@@ -129,7 +192,13 @@ class ApiServer {
   static std::span<const Route> routes() { return Routes(); }
 
  private:
-  struct Caller;
+  struct Caller {
+    enum class Via { kNone, kSession, kApiToken };
+    auth::Principal principal;
+    Via via = Via::kNone;
+    std::string session_token;  // Via::kSession only.
+    auth::Session session;      // Via::kSession only.
+  };
 
   ApiServer(const ApiServerOptions& options, const ApiServerDeps& deps, nlohmann::json openapi);
 
@@ -147,6 +216,24 @@ class ApiServer {
   absl::Status HandleEvents(const httplib::Request& req, httplib::Response& res);
   absl::Status HandleEventStream(const httplib::Request& req, httplib::Response& res);
   absl::Status HandlePublicRegister(httplib::Response& res);
+  // Video, statistics, users and the UI: api/media_handlers.cc.
+  absl::Status CheckCamera(std::string_view camera) const;
+  absl::Status HandleLiveJpeg(std::string_view camera, httplib::Response& res);
+  absl::Status HandleLiveMjpeg(std::string_view camera, httplib::Response& res);
+  absl::Status HandleRecordings(std::string_view camera, const httplib::Request& req,
+                                httplib::Response& res);
+  absl::Status HandleClip(std::string_view camera, bool download, const httplib::Request& req,
+                          httplib::Response& res);
+  absl::Status HandleSnapshot(std::string_view event_id, httplib::Response& res);
+  absl::Status HandleCounts(const httplib::Request& req, httplib::Response& res);
+  absl::Status HandleUsers(const Caller& caller, httplib::Response& res);
+  absl::Status HandleCreateUser(const Caller& caller, const httplib::Request& req,
+                                httplib::Response& res);
+  absl::Status HandleSetDisabled(const Caller& caller, std::string_view username, bool disabled,
+                                 httplib::Response& res);
+  absl::Status HandleUiConfig(httplib::Response& res);
+  // GET of a path outside the API: a file of the web UI, or index.html for client routes.
+  void ServeUi(const httplib::Request& req, httplib::Response& res);
 
   void RecordAccess(const Route& route, const Caller& caller, const httplib::Request& req,
                     auth::AccessResult result) const;
@@ -157,6 +244,8 @@ class ApiServer {
   std::unique_ptr<httplib::Server> server_;
 
   std::atomic<bool> listen_returned_{false};
+  std::atomic<bool> shutting_down_{false};  // Ends MJPEG streams.
+  std::atomic<int> live_streams_{0};
   mutable absl::Mutex mu_;
   bool started_ ABSL_GUARDED_BY(mu_) = false;
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;

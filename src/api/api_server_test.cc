@@ -5,6 +5,7 @@
 #include <atomic>
 #include <chrono>
 #include <filesystem>
+#include <fstream>
 #include <set>
 #include <string>
 #include <thread>
@@ -29,6 +30,7 @@ namespace fs = std::filesystem;
 using auth::Role;
 using nlohmann::json;
 using ::testing::HasSubstr;
+using ::testing::Not;
 
 constexpr char kPassword[] = "a long enough password";
 constexpr int64_t kT0 = 1'700'000'000'000;
@@ -107,6 +109,32 @@ class ApiServerTest : public ::testing::Test {
     yard.url = "rtsp://secret@10.0.0.6/live";
     yard.enabled = false;
     cameras_ = {entrance, yard};
+    ASSERT_TRUE(auth_->CreateUser(kRoot, {"temp", kPassword, Role::kViewer}).ok());
+
+    absl::StatusOr<std::unique_ptr<record::SegmentIndex>> index =
+        record::SegmentIndex::Open(dir_.string());
+    ASSERT_TRUE(index.ok()) << index.status();
+    index_ = *std::move(index);
+    for (int i = 0; i < 3; ++i) {  // Two spans: 0-20 s and 30-40 s.
+      const int64_t start = kT0 + (i == 2 ? 30'000 : i * 10'000);
+      record::Segment segment;
+      segment.camera = "entrance";
+      segment.path = absl::StrCat("recordings/entrance/", i, ".mp4");
+      segment.start_ms = start;
+      segment.end_ms = start + 10'000;
+      segment.bytes = 1000;
+      segment.state = record::SegmentState::kClosed;
+      ASSERT_TRUE(index_->Add(segment).ok());
+    }
+    fs::create_directories(dir_ / "snapshots" / "entrance");
+    {
+      std::ofstream jpeg(dir_ / "snapshots" / "entrance" / "7.jpg");
+      jpeg << "snapshot-bytes";
+    }
+    fs::create_directories(dir_ / "web" / "assets");
+    std::ofstream(dir_ / "web" / "index.html") << "<!doctype html><title>Custos</title>";
+    std::ofstream(dir_ / "web" / "assets" / "app.js") << "console.log(1)";
+    std::ofstream(dir_ / "secret.txt") << "outside the web root";
     ASSERT_NO_FATAL_FAILURE(StartServer(options_));
   }
 
@@ -137,6 +165,33 @@ class ApiServerTest : public ::testing::Test {
                        .last_frame_ms = kT0}},
           .disks = {{.name = "recordings", .total_bytes = 1000, .free_bytes = 400}}};
     };
+    deps.live = [this](const std::string& camera, int64_t after_seq,
+                       int64_t timeout_ms) -> std::optional<LiveFrame> {
+      if (camera != "entrance") return std::nullopt;
+      if (after_seq >= 0) std::this_thread::sleep_for(std::chrono::milliseconds(timeout_ms / 5));
+      return LiveFrame{.jpeg = std::make_shared<const std::string>("\xff\xd8jpeg\xff\xd9"),
+                       .wall_ms = clock_.WallMs(),
+                       .seq = after_seq + 1,
+                       .width = 4,
+                       .height = 2};
+    };
+    deps.recordings = index_.get();
+    deps.clip = [this](const std::string& camera, int64_t from_ms,
+                       int64_t to_ms) -> absl::StatusOr<ClipFile> {
+      if (camera != "entrance" || from_ms >= kT0 + 40'000 || to_ms <= kT0) {
+        return absl::NotFoundError("nothing was recorded then");
+      }
+      const fs::path path = dir_ / absl::StrCat("clip-", ++clips_, ".mp4");
+      std::ofstream(path) << "0123456789";
+      return ClipFile{.path = path.string(),
+                      .bytes = 10,
+                      .sha256 = "abc",
+                      .start_ms = from_ms,
+                      .end_ms = to_ms};
+    };
+    deps.snapshot_dir = (dir_ / "snapshots").string();
+    deps.web_root = (dir_ / "web").string();
+    deps.ui = {.site_name = "Test City", .tile_url = "https://{s}.tiles.example/{z}/{x}/{y}.png"};
     absl::StatusOr<std::unique_ptr<ApiServer>> server = ApiServer::Create(options, deps);
     ASSERT_TRUE(server.ok()) << server.status();
     server_ = *std::move(server);
@@ -213,6 +268,10 @@ class ApiServerTest : public ::testing::Test {
                                  i % 3 ? "person" : "car", i % 2 ? "door" : ""));
       events.push_back(MakeEvent(kT0 + i * 1000 + 1, "yard", EventType::kTrackStart, "person"));
     }
+    events[0].snapshot = "entrance/7.jpg";
+    events[2].snapshot = "../secret.txt";  // A bad reference must not escape the folder.
+    snapshot_event_ = events[0].id;
+    escaping_event_ = events[2].id;
     ASSERT_TRUE(store_->Append(events).ok());
   }
 
@@ -223,8 +282,14 @@ class ApiServerTest : public ::testing::Test {
   std::unique_ptr<store::SqliteEventStore> store_;
   EventBus bus_;
   std::vector<config::CameraConfig> cameras_;
+  std::unique_ptr<record::SegmentIndex> index_;
+  std::atomic<int> clips_{0};
   ApiServerOptions options_{.threads = 8, .max_event_streams = 4, .stream_heartbeat_ms = 100};
   std::unique_ptr<ApiServer> server_;
+  std::string escaping_event_;
+
+ public:
+  static inline std::string snapshot_event_;
 };
 
 TEST_F(ApiServerTest, LoginSetsAHardenedCookieAndLogoutNeedsTheCsrfToken) {
@@ -286,6 +351,27 @@ std::string SampleTarget(const Route& route) {
       return "/api/events?camera=entrance&limit=5";
     case RouteId::kEventStream:
       return "/api/events/stream?camera=entrance";
+    case RouteId::kRecordings:
+      return absl::StrCat("/api/cameras/entrance/recordings?from=", kT0, "&to=", kT0 + 60'000);
+    case RouteId::kClip:
+      return absl::StrCat("/api/cameras/entrance/clip.mp4?from=", kT0, "&to=", kT0 + 20'000);
+    case RouteId::kDownload:
+      return absl::StrCat("/api/cameras/entrance/download.mp4?from=", kT0, "&to=", kT0 + 20'000);
+    case RouteId::kSnapshot:
+      return absl::StrCat("/api/events/", ApiServerTest::snapshot_event_, "/snapshot.jpg");
+    case RouteId::kCounts:
+      return absl::StrCat("/api/stats/counts?from=", kT0, "&to=", kT0 + 3'600'000, "&bucket_s=600");
+    case RouteId::kLiveJpeg:
+      return "/api/cameras/entrance/live.jpg";
+    case RouteId::kLiveMjpeg:
+      return "/api/cameras/entrance/live.mjpeg";
+    case RouteId::kDisableUser:
+      return "/api/users/temp/disable";
+    case RouteId::kEnableUser:
+      return "/api/users/temp/enable";
+    case RouteId::kUsers:
+    case RouteId::kCreateUser:
+    case RouteId::kUiConfig:
     case RouteId::kLogin:
     case RouteId::kLogout:
     case RouteId::kMe:
@@ -314,9 +400,13 @@ TEST_F(ApiServerTest, EveryRouteAllowsExactlyTheRolesItsPermissionAllows) {
       if (route.id == RouteId::kLogin) {
         body = json({{"username", caller ? who : "viewer"}, {"password", kPassword}}).dump();
       }
+      if (route.id == RouteId::kCreateUser) {
+        body =
+            json({{"username", "new-" + who}, {"password", kPassword}, {"role", "viewer"}}).dump();
+      }
       const Reply reply = Call(std::string(MethodName(route.method)), SampleTarget(route), headers,
                                body, route.streams);
-      int expected = 200;
+      int expected = route.id == RouteId::kCreateUser ? 201 : 200;
       if (!caller) {
         expected = route.access == Access::kAnyone ? 200 : 401;
       } else if (!auth::Allows(*caller, route.permission)) {
@@ -472,7 +562,7 @@ TEST_F(ApiServerTest, MalformedRequestsGetA400ThatSaysWhatToFix) {
 }
 
 TEST_F(ApiServerTest, UnknownPathsWrongMethodsAndHugeBodiesGetJsonErrors) {
-  Reply missing = Call("GET", "/etc/passwd");
+  Reply missing = Call("GET", "/api/etc/passwd");
   EXPECT_EQ(missing.status, 404);
   EXPECT_THAT(missing.ErrorMessage(), HasSubstr("/api/openapi.json"));
   Reply traversal = Call("GET", "/public/../api/me");
@@ -483,6 +573,197 @@ TEST_F(ApiServerTest, UnknownPathsWrongMethodsAndHugeBodiesGetJsonErrors) {
   Reply huge = Call("POST", "/api/login", {}, std::string(200 * 1024, 'x'));
   EXPECT_EQ(huge.status, 413);
   EXPECT_THAT(huge.ErrorMessage(), HasSubstr("too large"));
+}
+
+TEST_F(ApiServerTest, LiveViewServesTheNewestFrameAndMjpegPartsAndRecordsTheAccess) {
+  const httplib::Headers session = WithSession(LoginAs(Role::kViewer));
+  Reply jpeg = Call("GET", "/api/cameras/entrance/live.jpg", session);
+  ASSERT_EQ(jpeg.status, 200) << jpeg.body;
+  EXPECT_EQ(jpeg.Header("Content-Type"), "image/jpeg");
+  EXPECT_EQ(jpeg.body, "\xff\xd8jpeg\xff\xd9");
+  EXPECT_EQ(Call("GET", "/api/cameras/yard/live.jpg", session).status, 503);  // No frame.
+  EXPECT_EQ(Call("GET", "/api/cameras/nowhere/live.jpg", session).status, 404);
+
+  // Two MJPEG parts arrive, each with its headers and the JPEG.
+  httplib::Client client = Client();
+  std::string body;
+  std::string content_type;
+  client.Get(
+      "/api/cameras/entrance/live.mjpeg", session,
+      [&](const httplib::Response& res) {
+        content_type = res.get_header_value("Content-Type");
+        return true;
+      },
+      [&](const char* data, size_t size) {
+        body.append(data, size);
+        return body.find("--custosframe", body.find("--custosframe") + 1) == std::string::npos ||
+               body.size() < 200;
+      });
+  EXPECT_EQ(content_type, "multipart/x-mixed-replace; boundary=custosframe");
+  EXPECT_THAT(body, HasSubstr("--custosframe\r\nContent-Type: image/jpeg\r\nContent-Length: 8\r\n"
+                              "\r\n\xff\xd8jpeg\xff\xd9\r\n"));
+  int live_records = 0;
+  for (const auth::AccessRecord& r : log_.records()) {
+    if (r.action == auth::AccessAction::kLiveView && r.actor == "viewer" &&
+        r.result == auth::AccessResult::kOk) {
+      ++live_records;
+    }
+  }
+  EXPECT_GE(live_records, 2);
+}
+
+TEST_F(ApiServerTest, TimelineMergesSegmentsIntoSpans) {
+  const httplib::Headers session = WithSession(LoginAs(Role::kInvestigator));
+  Reply reply =
+      Call("GET",
+           absl::StrCat("/api/cameras/entrance/recordings?from=", kT0 - 1000, "&to=", kT0 + 60'000),
+           session);
+  ASSERT_EQ(reply.status, 200) << reply.body;
+  const json doc = reply.Json();
+  ASSERT_EQ(doc["spans"].size(), 2u);
+  EXPECT_EQ(doc["spans"][0]["start_ms"], kT0);
+  EXPECT_EQ(doc["spans"][0]["end_ms"], kT0 + 20'000);
+  EXPECT_EQ(doc["spans"][1]["start_ms"], kT0 + 30'000);
+  EXPECT_EQ(doc["segments"].size(), 3u);
+  Reply too_long =
+      Call("GET", absl::StrCat("/api/cameras/entrance/recordings?from=0&to=", kT0), session);
+  EXPECT_EQ(too_long.status, 400);
+  EXPECT_THAT(too_long.ErrorMessage(), HasSubstr("at most"));
+}
+
+TEST_F(ApiServerTest, ClipsStreamTheFileWithRangesAndDownloadsAreAttachments) {
+  const httplib::Headers session = WithSession(LoginAs(Role::kInvestigator));
+  const std::string range = absl::StrCat("?from=", kT0, "&to=", kT0 + 20'000);
+  Reply clip = Call("GET", "/api/cameras/entrance/clip.mp4" + range, session);
+  ASSERT_EQ(clip.status, 200) << clip.body;
+  EXPECT_EQ(clip.body, "0123456789");
+  EXPECT_EQ(clip.Header("Content-Type"), "video/mp4");
+  EXPECT_EQ(clip.Header("X-Custos-SHA256"), "abc");
+  EXPECT_EQ(clip.Header("Content-Disposition"), "");
+  httplib::Headers ranged = session;
+  ranged.emplace("Range", "bytes=2-5");
+  Reply part = Call("GET", "/api/cameras/entrance/clip.mp4" + range, ranged);
+  EXPECT_EQ(part.status, 206);
+  EXPECT_EQ(part.body, "2345");
+  Reply download = Call("GET", "/api/cameras/entrance/download.mp4" + range, session);
+  ASSERT_EQ(download.status, 200);
+  EXPECT_THAT(download.Header("Content-Disposition"),
+              HasSubstr(absl::StrCat("attachment; filename=\"custos-entrance-", kT0, ".mp4\"")));
+  // The temporary files are gone once sent.
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  for (const auto& entry : fs::directory_iterator(dir_)) {
+    EXPECT_FALSE(absl::StartsWith(entry.path().filename().string(), "clip-")) << entry.path();
+  }
+  Reply nothing =
+      Call("GET",
+           absl::StrCat("/api/cameras/entrance/clip.mp4?from=", kT0 - 99'000, "&to=", kT0 - 90'000),
+           session);
+  EXPECT_EQ(nothing.status, 404);
+  EXPECT_EQ(Call("GET", "/api/cameras/entrance/clip.mp4", session).status, 400);  // No from.
+  std::set<auth::AccessAction> actions;
+  for (const auth::AccessRecord& r : log_.records()) {
+    if (r.actor == "investigator") actions.insert(r.action);
+  }
+  EXPECT_TRUE(actions.contains(auth::AccessAction::kPlayback));
+  EXPECT_TRUE(actions.contains(auth::AccessAction::kDownload));
+}
+
+TEST_F(ApiServerTest, SnapshotsComeFromTheSnapshotFolderOnly) {
+  ASSERT_NO_FATAL_FAILURE(FillStore());
+  const httplib::Headers session = WithSession(LoginAs(Role::kOperator));
+  Reply ok = Call("GET", absl::StrCat("/api/events/", snapshot_event_, "/snapshot.jpg"), session);
+  ASSERT_EQ(ok.status, 200) << ok.body;
+  EXPECT_EQ(ok.body, "snapshot-bytes");
+  Reply escaping =
+      Call("GET", absl::StrCat("/api/events/", escaping_event_, "/snapshot.jpg"), session);
+  EXPECT_EQ(escaping.status, 404);
+  EXPECT_THAT(escaping.body, Not(HasSubstr("outside the web root")));
+  EXPECT_EQ(Call("GET", "/api/events/not-a-ulid/snapshot.jpg", session).status, 400);
+}
+
+TEST_F(ApiServerTest, CountsFillEveryBucketPerLabel) {
+  ASSERT_NO_FATAL_FAILURE(FillStore());
+  const httplib::Headers session = WithSession(LoginAs(Role::kOperator));
+  // FillStore: track_start at kT0 + 0, 2, 4, 6, 8 s on entrance (car at 0 and 6) and at every
+  // second on yard; buckets of 60 s over 3 minutes.
+  const int64_t from = kT0 - kT0 % 60'000;
+  Reply reply = Call("GET",
+                     absl::StrCat("/api/stats/counts?camera=entrance&from=", from,
+                                  "&to=", from + 180'000, "&bucket_s=60"),
+                     session);
+  ASSERT_EQ(reply.status, 200) << reply.body;
+  const json doc = reply.Json();
+  ASSERT_EQ(doc["buckets"].size(), 3u);
+  EXPECT_EQ(doc["labels"], json::array({"car", "person"}));
+  int64_t cars = 0, persons = 0;
+  for (const json& b : doc["buckets"]) {
+    cars += b["counts"]["car"].get<int64_t>();
+    persons += b["counts"]["person"].get<int64_t>();
+  }
+  EXPECT_EQ(cars, 2);
+  EXPECT_EQ(persons, 3);
+  EXPECT_EQ(Call("GET", "/api/stats/counts?bucket_s=5", session).status, 400);
+}
+
+TEST_F(ApiServerTest, AdminCreatesDisablesAndEnablesUsers) {
+  const SessionCreds admin = LoginAs(Role::kAdmin);
+  Reply created =
+      Call("POST", "/api/users", WithSession(admin),
+           json({{"username", "alice"}, {"password", kPassword}, {"role", "operator"}}).dump());
+  ASSERT_EQ(created.status, 201) << created.body;
+  EXPECT_EQ(created.Json()["role"], "operator");
+  EXPECT_EQ(
+      Call("POST", "/api/users", WithSession(admin),
+           json({{"username", "alice"}, {"password", kPassword}, {"role", "operator"}}).dump())
+          .status,
+      409);
+  Reply bad_role =
+      Call("POST", "/api/users", WithSession(admin),
+           json({{"username", "bob"}, {"password", kPassword}, {"role", "god"}}).dump());
+  EXPECT_EQ(bad_role.status, 400);
+  EXPECT_THAT(bad_role.ErrorMessage(), HasSubstr("unknown role"));
+  EXPECT_EQ(Login("alice").status, 200);
+  ASSERT_EQ(Call("POST", "/api/users/alice/disable", WithSession(admin)).status, 200);
+  EXPECT_EQ(Login("alice").status, 401);
+  Reply list = Call("GET", "/api/users", WithSession(admin));
+  ASSERT_EQ(list.status, 200) << list.body;
+  bool found = false;
+  const json users = list.Json()["users"];
+  for (const json& u : users) {
+    if (u["username"] == "alice") {
+      found = true;
+      EXPECT_EQ(u["disabled"], true);
+    }
+  }
+  EXPECT_TRUE(found) << list.body;
+  ASSERT_EQ(Call("POST", "/api/users/alice/enable", WithSession(admin)).status, 200);
+  EXPECT_EQ(Login("alice").status, 200);
+  EXPECT_EQ(Call("POST", "/api/users/nobody/disable", WithSession(admin)).status, 404);
+}
+
+TEST_F(ApiServerTest, WebUiFilesAreServedWithAStrictPolicyAndNoWayOut) {
+  Reply index = Call("GET", "/");
+  ASSERT_EQ(index.status, 200);
+  EXPECT_THAT(index.body, HasSubstr("<title>Custos</title>"));
+  EXPECT_THAT(index.Header("Content-Type"), HasSubstr("text/html"));
+  const std::string csp = index.Header("Content-Security-Policy");
+  EXPECT_THAT(csp, HasSubstr("script-src 'self'"));
+  EXPECT_THAT(csp, HasSubstr("img-src 'self' data: blob: https://*.tiles.example"));
+  // Client-side routes get index.html; files by name.
+  EXPECT_THAT(Call("GET", "/live").body, HasSubstr("<title>Custos</title>"));
+  Reply js = Call("GET", "/assets/app.js");
+  EXPECT_EQ(js.body, "console.log(1)");
+  EXPECT_THAT(js.Header("Content-Type"), HasSubstr("text/javascript"));
+  for (const char* escape : {"/../secret.txt", "/assets/../../secret.txt", "/%2e%2e/secret.txt",
+                             "/assets/..%2f..%2fsecret.txt", "/.hidden.txt", "/nothing.js"}) {
+    Reply reply = Call("GET", escape);
+    EXPECT_THAT(reply.body, Not(HasSubstr("outside the web root"))) << escape;
+    EXPECT_NE(reply.Header("Content-Type"), "text/plain; charset=utf-8") << escape;
+  }
+  Reply ui = Call("GET", "/public/ui.json");
+  ASSERT_EQ(ui.status, 200);
+  EXPECT_EQ(ui.Json()["site_name"], "Test City");
+  EXPECT_EQ(ui.Json()["map"]["center"][0], 52.52);  // The only camera with a location.
 }
 
 TEST_F(ApiServerTest, CameraCredentialsNeverAppearInAnyResponse) {

@@ -14,11 +14,11 @@ constexpr std::string_view kSearchParams[] = {"camera", "type", "label", "zone",
                                               "from",   "to",   "limit", "after"};
 constexpr std::string_view kStreamParams[] = {"camera", "type", "label", "zone"};
 
+constexpr std::string_view kRangeParams[] = {"from", "to"};
+constexpr std::string_view kCountParams[] = {"camera", "type", "from", "to", "bucket_s"};
+
 constexpr std::span<const std::string_view> kNone{};
 
-// Video routes (live view, playback, download) slot in here, e.g.
-// {RouteId::kLive, Method::kGet, "/api/cameras/{camera}/live", Access::kSignedIn,
-//  Permission::kLiveViewBlurred, ..., AccessAction::kLiveView, ...}.
 constexpr std::array kRoutes = {
     Route{RouteId::kLogin, Method::kPost, "/api/login", Access::kAnyone,
           Permission::kReadTransparency, kNone, true, false, std::nullopt,
@@ -46,6 +46,41 @@ constexpr std::array kRoutes = {
     Route{RouteId::kPublicRegister, Method::kGet, "/public/register.json", Access::kAnyone,
           Permission::kReadTransparency, kNone, false, false, std::nullopt,
           "The public camera register (DESIGN.md §1.7)."},
+    Route{RouteId::kLiveJpeg, Method::kGet, "/api/cameras/{camera}/live.jpg", Access::kSignedIn,
+          Permission::kLiveViewBlurred, kNone, false, false, AccessAction::kLiveView,
+          "The camera's newest frame as JPEG."},
+    Route{RouteId::kLiveMjpeg, Method::kGet, "/api/cameras/{camera}/live.mjpeg", Access::kSignedIn,
+          Permission::kLiveViewBlurred, kNone, false, true, AccessAction::kLiveView,
+          "Live video as MJPEG (multipart/x-mixed-replace)."},
+    Route{RouteId::kRecordings, Method::kGet, "/api/cameras/{camera}/recordings", Access::kSignedIn,
+          Permission::kPlayback, kRangeParams, false, false, std::nullopt,
+          "The recording timeline: recorded spans and segments in a time range."},
+    Route{RouteId::kClip, Method::kGet, "/api/cameras/{camera}/clip.mp4", Access::kSignedIn,
+          Permission::kPlayback, kRangeParams, false, false, AccessAction::kPlayback,
+          "Recorded video of a time range as one MP4, for playback."},
+    Route{RouteId::kDownload, Method::kGet, "/api/cameras/{camera}/download.mp4", Access::kSignedIn,
+          Permission::kExport, kRangeParams, false, false, AccessAction::kDownload,
+          "Recorded video of a time range as an MP4 file to keep."},
+    Route{RouteId::kSnapshot, Method::kGet, "/api/events/{event}/snapshot.jpg", Access::kSignedIn,
+          Permission::kViewAlerts, kNone, false, false, AccessAction::kPlayback,
+          "The best snapshot of an event's track."},
+    Route{RouteId::kCounts, Method::kGet, "/api/stats/counts", Access::kSignedIn,
+          Permission::kViewAlerts, kCountParams, false, false, std::nullopt,
+          "Events counted per time bucket and label."},
+    Route{RouteId::kUsers, Method::kGet, "/api/users", Access::kSignedIn, Permission::kManageUsers,
+          kNone, false, false, std::nullopt, "The user accounts."},
+    Route{RouteId::kCreateUser, Method::kPost, "/api/users", Access::kSignedIn,
+          Permission::kManageUsers, kNone, true, false, std::nullopt,
+          "Create a user account with a role."},
+    Route{RouteId::kDisableUser, Method::kPost, "/api/users/{username}/disable", Access::kSignedIn,
+          Permission::kManageUsers, kNone, false, false, std::nullopt,
+          "Disable an account and end its sessions."},
+    Route{RouteId::kEnableUser, Method::kPost, "/api/users/{username}/enable", Access::kSignedIn,
+          Permission::kManageUsers, kNone, false, false, std::nullopt,
+          "Enable a disabled account."},
+    Route{RouteId::kUiConfig, Method::kGet, "/public/ui.json", Access::kAnyone,
+          Permission::kReadTransparency, kNone, false, false, std::nullopt,
+          "What the web UI needs before login: site name and map settings."},
 };
 
 bool IsParamSegment(std::string_view segment) {
@@ -95,6 +130,20 @@ bool PathMatches(std::string_view pattern, std::string_view request_path) {
     }
   }
   return true;
+}
+
+std::string_view PathParam(std::string_view pattern, std::string_view request_path,
+                           std::string_view name) {
+  const std::vector<std::string_view> want = Split(pattern, '/');
+  const std::vector<std::string_view> got = Split(request_path, '/');
+  for (size_t i = 0; i < want.size() && i < got.size(); ++i) {
+    const std::string_view w = want[i];
+    if (w.size() == name.size() + 2 && w.front() == '{' && w.back() == '}' &&
+        w.substr(1, name.size()) == name) {
+      return got[i];
+    }
+  }
+  return {};
 }
 
 }  // namespace custos::api

@@ -24,6 +24,18 @@ enum class RouteId {
   kEventStream,
   kOpenApi,
   kPublicRegister,
+  kLiveJpeg,
+  kLiveMjpeg,
+  kRecordings,
+  kClip,
+  kDownload,
+  kSnapshot,
+  kCounts,
+  kUsers,
+  kCreateUser,
+  kDisableUser,
+  kEnableUser,
+  kUiConfig,
 };
 
 enum class Method { kGet, kPost };
@@ -45,7 +57,7 @@ struct Route {
   // The query parameters the route accepts; any other is a 400.
   std::span<const std::string_view> query_params;
   bool json_body;  // Takes a JSON object body (Content-Type: application/json); else none.
-  bool streams;    // Answers with text/event-stream.
+  bool streams;    // Answers with a stream that stays open (Server-Sent Events, MJPEG).
   // Access-record action written for every allowed or denied call; nullopt: none.
   std::optional<auth::AccessAction> audit_action;
   std::string_view summary;
@@ -61,5 +73,10 @@ bool IsStateChanging(Method method);
 
 // Whether `request_path` matches `pattern` (see Route::path). Pure.
 bool PathMatches(std::string_view pattern, std::string_view request_path);
+
+// The segment of `request_path` at `pattern`'s "{name}"; "" when there is none.
+// REQUIRES: PathMatches(pattern, request_path).
+std::string_view PathParam(std::string_view pattern, std::string_view request_path,
+                           std::string_view name);
 
 }  // namespace custos::api

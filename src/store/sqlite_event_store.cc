@@ -303,6 +303,14 @@ absl::StatusOr<std::vector<Event>> SqliteEventStore::Query(const EventQuery& que
   return SelectLocked(sql, params);
 }
 
+absl::StatusOr<std::optional<Event>> SqliteEventStore::Find(const std::string& id) {
+  const std::string sql = absl::StrCat("SELECT ", kColumns, " FROM events WHERE id = ?");
+  absl::MutexLock lock(&mu_);
+  CUSTOS_ASSIGN_OR_RETURN(std::vector<Event> events, SelectLocked(sql, {Param(id)}));
+  if (events.empty()) return std::nullopt;
+  return std::move(events[0]);
+}
+
 absl::StatusOr<std::vector<Event>> SqliteEventStore::SelectLocked(
     const std::string& sql, const std::vector<Param>& params) {
   CUSTOS_ASSIGN_OR_RETURN(Statement select, Statement::Prepare(db_.get(), sql));
@@ -348,6 +356,32 @@ absl::StatusOr<int64_t> SqliteEventStore::Count(const EventQuery& query) {
   const int rc = count.Step();
   if (rc != SQLITE_ROW) return SqliteStatus(db_.get(), rc, "counting events", path_);
   return count.ColumnInt(0);
+}
+
+absl::StatusOr<std::vector<BucketCount>> SqliteEventStore::CountBuckets(const EventQuery& query,
+                                                                        int64_t bucket_ms) {
+  CUSTOS_RETURN_IF_ERROR(CheckQuery(query));
+  if (bucket_ms < 1 || query.to_ms == std::numeric_limits<int64_t>::max()) {
+    return absl::InvalidArgumentError(
+        "counting in buckets needs bucket_ms >= 1 and a closed range");
+  }
+  std::vector<Param> params;
+  const std::string sql = absl::StrCat("SELECT (time_ms - ", query.from_ms, ") / ", bucket_ms,
+                                       " AS bucket, label, count(*) FROM events",
+                                       WhereClause(query, /*with_paging=*/false, params),
+                                       " GROUP BY bucket, label ORDER BY bucket, label");
+  absl::MutexLock lock(&mu_);
+  CUSTOS_ASSIGN_OR_RETURN(Statement select, Statement::Prepare(db_.get(), sql));
+  BindAll(select, params);
+  std::vector<BucketCount> counts;
+  int rc;
+  while ((rc = select.Step()) == SQLITE_ROW) {
+    counts.push_back({.start_ms = query.from_ms + select.ColumnInt(0) * bucket_ms,
+                      .label = select.ColumnText(1),
+                      .count = select.ColumnInt(2)});
+  }
+  if (rc != SQLITE_DONE) return SqliteStatus(db_.get(), rc, "counting events", path_);
+  return counts;
 }
 
 absl::StatusOr<std::vector<std::string>> SqliteEventStore::Cameras() {

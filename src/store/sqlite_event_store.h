@@ -55,7 +55,10 @@ class SqliteEventStore final : public EventStore {
 
   absl::Status Append(const std::vector<Event>& events) override;
   absl::StatusOr<std::vector<Event>> Query(const EventQuery& query) override;
+  absl::StatusOr<std::optional<Event>> Find(const std::string& id) override;
   absl::StatusOr<int64_t> Count(const EventQuery& query) override;
+  absl::StatusOr<std::vector<BucketCount>> CountBuckets(const EventQuery& query,
+                                                        int64_t bucket_ms) override;
 
   // Retention (src/retention, docs/retention.md).
   // Every camera that has stored events.

@@ -155,6 +155,37 @@ TEST_F(SqliteEventStoreTest, RoundTripsEveryField) {
   EXPECT_EQ(b.snapshot, e.snapshot);
 }
 
+TEST_F(SqliteEventStoreTest, CountBucketsCountsPerLabelAndBucketWithTheFilters) {
+  auto store = OpenOrDie();
+  constexpr int64_t kMin = 60'000;
+  std::vector<Event> events = {
+      MakeEvent(kT0 + 1000, "cam1", EventType::kTrackStart, "person"),
+      MakeEvent(kT0 + 2000, "cam1", EventType::kTrackStart, "person"),
+      MakeEvent(kT0 + 3000, "cam1", EventType::kTrackStart, "car"),
+      MakeEvent(kT0 + kMin + 5, "cam1", EventType::kTrackStart, "person"),
+      MakeEvent(kT0 + 3 * kMin, "cam1", EventType::kTrackStart, "person"),  // Outside to_ms.
+      MakeEvent(kT0 + 1500, "cam2", EventType::kTrackStart, "person"),      // Other camera.
+      MakeEvent(kT0 + 1600, "cam1", EventType::kTrackEnd, "person"),        // Other type.
+  };
+  ASSERT_TRUE(store->Append(events).ok());
+  absl::StatusOr<std::vector<BucketCount>> counts = store->CountBuckets(
+      {.camera = "cam1", .from_ms = kT0, .to_ms = kT0 + 3 * kMin, .type = EventType::kTrackStart},
+      kMin);
+  ASSERT_TRUE(counts.ok()) << counts.status();
+  ASSERT_EQ(counts->size(), 3u);
+  EXPECT_EQ((*counts)[0].start_ms, kT0);
+  EXPECT_EQ((*counts)[0].label, "car");
+  EXPECT_EQ((*counts)[0].count, 1);
+  EXPECT_EQ((*counts)[1].label, "person");
+  EXPECT_EQ((*counts)[1].count, 2);
+  EXPECT_EQ((*counts)[2].start_ms, kT0 + kMin);
+  EXPECT_EQ((*counts)[2].count, 1);
+  EXPECT_EQ(store->CountBuckets({.from_ms = kT0}, kMin).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(store->CountBuckets({.from_ms = kT0, .to_ms = kT0 + 1}, 0).status().code(),
+            absl::StatusCode::kInvalidArgument);
+}
+
 TEST_F(SqliteEventStoreTest, RefusesADatabaseFromANewerSchemaWithoutTouchingIt) {
   {
     auto store = OpenOrDie();
