@@ -33,6 +33,7 @@ DEBIAN_PACKAGES=(
   nlohmann-json3-dev libsodium-dev libsqlite3-dev libgtest-dev libgmock-dev libbenchmark-dev
   libcpp-httplib-dev
   ffmpeg
+  chromium
   gir1.2-gst-rtsp-server-1.0 python3-gi gstreamer1.0-tools gstreamer1.0-plugins-base
   gstreamer1.0-plugins-good gstreamer1.0-plugins-bad
 )
@@ -68,6 +69,26 @@ if [ ! -s var/data/vtest.avi ]; then
   cp "$tmp"/x/usr/share/doc/opencv-doc/examples/data/vtest.avi var/data/
   rm -rf "$tmp"
 fi
+
+# The demo's cameras play H.264 (what RTSP cameras send and browsers play back); vtest.avi is
+# MPEG-4 part 2, so it is transcoded once, deterministically enough for a demo.
+if [ ! -s var/data/vtest.mp4 ]; then
+  ffmpeg -v error -y -i var/data/vtest.avi -an -c:v libx264 -preset veryfast -crf 23 \
+    -pix_fmt yuv420p -g 20 -bf 0 -movflags +faststart var/data/vtest.mp4.part.mp4
+  mv var/data/vtest.mp4.part.mp4 var/data/vtest.mp4
+fi
+
+# --- Web UI (web/ -> web/dist, served by the API server; docs/web.md) ---------------------
+step "Web UI (web/ -> web/dist)"
+# Rebuilt only when dist is missing or older than a source, package or lock file.
+if [ ! -f web/dist/index.html ] \
+   || [ -n "$(find web/index.html web/package.json web/package-lock.json web/vite.config.ts \
+                   web/tsconfig.json web/src web/public -newer web/dist/index.html -print -quit)" ]; then
+  [ -d web/node_modules ] && [ ! web/package-lock.json -nt web/node_modules/.package-lock.json ] \
+    || (cd web && npm ci --no-audit --no-fund)
+  (cd web && npm run build)
+fi
+# --- end Web UI ---------------------------------------------------------------------------
 
 if [ "$DO_BUILD" -eq 1 ]; then
   step "Build ($BUILD_DIR)"

@@ -41,4 +41,23 @@ struct AnalyzeFlags {
 };
 int RunAnalyze(const AnalyzeFlags& flags);
 
+struct ServeFlags {
+  ModelFlags model;
+  std::string config;    // Required.
+  std::string data_dir;  // Overrides server.data_dir.
+  std::string bind;      // Overrides server.bind.
+  int port = -1;         // Overrides server.port; 0 picks a free port.
+  std::string web_root;  // Overrides server.web_root.
+};
+int RunServe(const ServeFlags& flags);
+
+struct DemoFlags {
+  ModelFlags model;
+  std::string config;    // Default: examples/demo.yaml of the source tree.
+  std::string data_dir;  // Default: var/demo of the source tree.
+  int port = 8080;       // 0 picks a free port.
+  bool no_rtsp = false;  // Play the files directly instead of through an RTSP server.
+};
+int RunDemo(const DemoFlags& flags);
+
 }  // namespace custos::cli

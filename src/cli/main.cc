@@ -65,6 +65,26 @@ int main(int argc, char** argv) {
   analyze_cmd->add_flag("--no-progress", no_progress, "no progress bar");
   add_model_flags(analyze_cmd);
 
+  custos::cli::ServeFlags serve;
+  CLI::App* serve_cmd = app.add_subcommand(
+      "serve", "run the server: record and analyse every camera of the config, API and web UI");
+  serve_cmd->add_option("--config", serve.config, "YAML config (cameras, server, retention)")
+      ->required();
+  serve_cmd->add_option("--port", serve.port, "HTTP port (default server.port; 0 = any free)");
+  serve_cmd->add_option("--data-dir", serve.data_dir, "data directory (default server.data_dir)");
+  serve_cmd->add_option("--bind", serve.bind, "address to listen on (default server.bind)");
+  serve_cmd->add_option("--web-root", serve.web_root, "folder of the built web UI");
+  add_model_flags(serve_cmd);
+
+  custos::cli::DemoFlags demo;
+  CLI::App* demo_cmd = app.add_subcommand(
+      "demo", "serve the sample videos as live cameras, with a first admin and investigator");
+  demo_cmd->add_option("--port", demo.port, "HTTP port (0 = any free)")->capture_default_str();
+  demo_cmd->add_option("--data-dir", demo.data_dir, "data directory (default var/demo)");
+  demo_cmd->add_option("--config", demo.config, "config (default examples/demo.yaml)");
+  demo_cmd->add_flag("--no-rtsp", demo.no_rtsp, "play the files directly, without RTSP");
+  add_model_flags(demo_cmd);
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -84,6 +104,14 @@ int main(int argc, char** argv) {
     analyze.model = model;
     analyze.progress = !no_progress;
     return custos::cli::RunAnalyze(analyze);
+  }
+  if (serve_cmd->parsed()) {
+    serve.model = model;
+    return custos::cli::RunServe(serve);
+  }
+  if (demo_cmd->parsed()) {
+    demo.model = model;
+    return custos::cli::RunDemo(demo);
   }
   return 2;
 }

@@ -525,8 +525,8 @@ class Parser {
   // --- Sections. ---
 
   void ParseRoot(const Node& root, Config& config) {
-    std::optional<Fields> fields =
-        ReadFields(root, "", {"cameras", "detector", "motion", "tracker", "store", "retention", "server"});
+    std::optional<Fields> fields = ReadFields(
+        root, "", {"cameras", "detector", "motion", "tracker", "store", "retention", "server"});
     if (!fields) return;
     // The detector first: zones and lines are checked against its labels.
     if (const Entry* e = fields->Find("detector")) ParseDetector(e->value, config.detector);
@@ -628,10 +628,10 @@ class Parser {
   }
 
   bool ParseCamera(const Node& node, const std::string& path, CameraConfig& camera) {
-    std::optional<Fields> f = ReadFields(node, path,
-                                         {"id", "name", "url", "rtsp_transport", "enabled",
-                                          "detect", "location", "motion_masks", "zones", "lines",
-                                          "record", "retention", "purpose"});
+    std::optional<Fields> f =
+        ReadFields(node, path,
+                   {"id", "name", "url", "rtsp_transport", "enabled", "detect", "location",
+                    "motion_masks", "zones", "lines", "record", "retention", "purpose"});
     if (!f) return false;
     const size_t errors_before = errors_.size() + static_cast<size_t>(suppressed_);
     if (const Entry* e = Required(*f, "id")) {
@@ -949,8 +949,9 @@ class Parser {
         } else if (*v == "off") {
           out.mode = RecordMode::kOff;
         } else {
-          Error(e->value, absl::StrCat(Child(path, "mode"),
-                                       " must be 'continuous', 'events' or 'off', got ", Quote(*v)));
+          Error(e->value,
+                absl::StrCat(Child(path, "mode"), " must be 'continuous', 'events' or 'off', got ",
+                             Quote(*v)));
         }
       }
     }
@@ -967,7 +968,8 @@ class Parser {
 
   // The ages of `retention` and of a camera's override; 1 hour to 10 years each.
   void ReadRetentionAges(const Fields& f, std::optional<double>& video_hours,
-                         std::optional<double>& events_days, std::optional<double>& snapshots_days) {
+                         std::optional<double>& events_days,
+                         std::optional<double>& snapshots_days) {
     constexpr double kTenYearsDays = 3653;
     if (const Entry* e = f.Find("video_hours")) {
       video_hours = ReadNumber(e->value, Child(f.path, "video_hours"), 1, kTenYearsDays * 24);
@@ -991,7 +993,8 @@ class Parser {
     if (video_hours) out.video_hours = *video_hours;
     if (events_days) out.events_days = *events_days;
     if (const Entry* e = f->Find("video_quota_gb")) {
-      if (auto v = ReadNumber(e->value, "retention.video_quota_gb", 0, 1e6)) out.video_quota_gb = *v;
+      if (auto v = ReadNumber(e->value, "retention.video_quota_gb", 0, 1e6))
+        out.video_quota_gb = *v;
     }
     if (const Entry* e = f->Find("min_free_gb")) {
       if (auto v = ReadNumber(e->value, "retention.min_free_gb", 0, 1e6)) out.min_free_gb = *v;
@@ -1000,9 +1003,9 @@ class Parser {
 
   void ParseServer(const Node& node, ServerConfig& out) {
     const std::string path = "server";
-    std::optional<Fields> f = ReadFields(node, path,
-                                         {"bind", "port", "data_dir", "site_name", "operator",
-                                          "media_roots", "web_root", "map"});
+    std::optional<Fields> f = ReadFields(
+        node, path,
+        {"bind", "port", "data_dir", "site_name", "operator", "media_roots", "web_root", "map"});
     if (!f) return;
     if (const Entry* e = f->Find("bind")) {
       if (auto v = ReadNonEmptyString(e->value, "server.bind")) out.bind = *v;
@@ -1050,7 +1053,8 @@ class Parser {
           out.map.center = ReadLocation(m->value, "server.map.center");
         }
         if (const Entry* m = mf->Find("zoom")) {
-          if (auto v = ReadInt(m->value, "server.map.zoom", 1, 20)) out.map.zoom = static_cast<int>(*v);
+          if (auto v = ReadInt(m->value, "server.map.zoom", 1, 20))
+            out.map.zoom = static_cast<int>(*v);
         }
       }
     }

@@ -116,11 +116,11 @@ struct StoreConfig {
 
 // Retention defaults and disk limits for the server (docs/retention.md).
 struct RetentionConfig {
-  double video_hours = 72;                // Recordings; 1 h .. 10 years.
-  double events_days = 30;                // Events and their snapshots; 1 h .. 10 years.
-  std::optional<double> snapshots_days;   // Unset: as long as their events.
-  double video_quota_gb = 0;              // Most GB of recordings; 0: no quota.
-  double min_free_gb = 1;                 // Least free GB on the data disk; 0: no floor.
+  double video_hours = 72;               // Recordings; 1 h .. 10 years.
+  double events_days = 30;               // Events and their snapshots; 1 h .. 10 years.
+  std::optional<double> snapshots_days;  // Unset: as long as their events.
+  double video_quota_gb = 0;             // Most GB of recordings; 0: no quota.
+  double min_free_gb = 1;                // Least free GB on the data disk; 0: no floor.
 };
 
 // The camera map of the web UI.
@@ -134,10 +134,10 @@ struct MapConfig {
 // `custos serve` (docs/server.md). Relative paths are relative to the config file.
 struct ServerConfig {
   std::string bind = "127.0.0.1";
-  int port = 8080;                  // 0 picks a free port.
+  int port = 8080;  // 0 picks a free port.
   std::string data_dir = "custos-data";
   std::string site_name = "Custos";
-  std::string operator_name;        // Who operates the cameras (public register).
+  std::string operator_name;  // Who operates the cameras (public register).
   // Folders that file cameras may read from; a file URL outside all of them is refused.
   std::vector<std::string> media_roots;
   // Folder of the built web UI; "" = web/dist of the source tree the binary was built from.
@@ -181,6 +181,6 @@ absl::StatusOr<Config> LoadConfig(const std::string& path, const ParseOptions& o
 std::string ResolvePath(const Config& config, const std::string& path);
 
 const char* RtspTransportName(RtspTransport transport);  // "tcp", "udp"
-const char* RecordModeName(RecordMode mode);              // "continuous", "events", "off"
+const char* RecordModeName(RecordMode mode);             // "continuous", "events", "off"
 
 }  // namespace custos::config

@@ -235,7 +235,8 @@ TEST(Config, UnknownKeyReportsItsLineColumnAndTheKnownKeys) {
   const std::string error = ErrorOf(std::string(kCamera) + "    zonez: []\n");
   EXPECT_THAT(error, HasSubstr("config.yaml:4:5: unknown key 'zonez' in cameras[0] (expected "
                                "one of: id, name, url, rtsp_transport, enabled, detect, "
-                               "location, motion_masks, zones, lines, record, retention, purpose); did you mean 'zones'?"));
+                               "location, motion_masks, zones, lines, record, retention, purpose); "
+                               "did you mean 'zones'?"));
 }
 
 TEST(Config, UnknownKeysAreFoundAtEveryLevel) {

@@ -1,0 +1,334 @@
+#include "server/camera_runner.h"
+
+#include <algorithm>
+#include <chrono>
+#include <opencv2/imgcodecs.hpp>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "ingest/camera_url.h"
+#include "ingest/video_source.h"
+#include "pipeline/camera_pipeline.h"
+#include "record/recorder.h"
+#include "spdlog/spdlog.h"
+
+namespace custos::server {
+namespace {
+
+constexpr int64_t kFpsWindowMs = 5000;
+// A camera whose last frame is older than this is shown as disconnected.
+constexpr int64_t kConnectedWithinMs = 3000;
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<CameraRunner>> CameraRunner::Create(
+    const CameraRunnerOptions& options, Detector* detector, record::SegmentIndex* index,
+    EventSink sink, Clock* clock) {
+  if (detector == nullptr || clock == nullptr || !sink) {
+    return absl::InvalidArgumentError("CameraRunner needs a detector, a clock and an event sink");
+  }
+  if (options.camera.record.mode != config::RecordMode::kOff && index == nullptr) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("camera '", options.camera.id, "' records but no segment index was given"));
+  }
+  // Build a pipeline once to validate zones, masks and tracker keys before starting threads.
+  pipeline::PipelineOptions p;
+  p.camera = options.camera;
+  p.detector = options.detector;
+  p.motion = options.motion;
+  p.tracker = options.tracker;
+  if (auto probe = pipeline::CameraPipeline::Create(p, detector); !probe.ok()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("camera '", options.camera.id, "': ", probe.status().message()));
+  }
+  return std::unique_ptr<CameraRunner>(
+      new CameraRunner(options, detector, index, std::move(sink), clock));
+}
+
+CameraRunner::CameraRunner(const CameraRunnerOptions& options, Detector* detector,
+                           record::SegmentIndex* index, EventSink sink, Clock* clock)
+    : options_(options),
+      detector_(detector),
+      index_(index),
+      sink_(std::move(sink)),
+      clock_(clock),
+      packets_(options.camera.record.mode == config::RecordMode::kOff
+                   ? nullptr
+                   : std::make_shared<ingest::PacketQueue>(options.packet_queue_capacity)) {
+  health_.camera = options.camera.id;
+  health_.recording.mode = config::RecordModeName(options.camera.record.mode);
+}
+
+CameraRunner::~CameraRunner() { Stop(); }
+
+void CameraRunner::Start() {
+  if (started_.exchange(true)) return;
+  analytics_thread_ = std::thread([this] { AnalyticsLoop(); });
+  if (packets_ != nullptr) record_thread_ = std::thread([this] { RecordLoop(); });
+}
+
+void CameraRunner::Stop() {
+  if (stop_.exchange(true)) {
+    if (analytics_thread_.joinable()) analytics_thread_.join();
+    if (record_thread_.joinable()) record_thread_.join();
+    return;
+  }
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (source_ != nullptr) source_->Interrupt();
+  }
+  stop_cv_.notify_all();
+  frame_cv_.notify_all();
+  if (analytics_thread_.joinable()) analytics_thread_.join();
+  // The reader has stopped: nothing more will be queued. The recorder writes what is left.
+  if (packets_ != nullptr) packets_->Close();
+  if (record_thread_.joinable()) record_thread_.join();
+}
+
+bool CameraRunner::SleepUnlessStopped(int64_t ms) {
+  std::unique_lock<std::mutex> lock(mu_);
+  stop_cv_.wait_for(lock, std::chrono::milliseconds(ms), [this] { return stop_.load(); });
+  return !stop_;
+}
+
+void CameraRunner::SetError(const std::string& error) {
+  std::lock_guard<std::mutex> lock(mu_);
+  health_.last_error = error;
+}
+
+std::unique_ptr<ingest::VideoSource> CameraRunner::OpenSource() {
+  const config::CameraConfig& cam = options_.camera;
+  ingest::SourceOptions so;
+  so.url = cam.url;
+  so.rtsp_transport = config::RtspTransportName(cam.rtsp_transport);
+  so.detect_fps = cam.detect.fps;
+  so.detect_width = cam.detect.width;
+  so.detect_height = cam.detect.height;
+  so.stall_timeout_ms = options_.stall_timeout_ms;
+  so.reconnect_max_ms = options_.reconnect_max_ms;
+  so.max_reconnects = -1;
+  so.realtime = options_.realtime_files;
+  so.loop = options_.realtime_files;
+  so.packet_queue = packets_;
+  so.read_ahead_frames = options_.read_ahead_frames;
+  int64_t backoff_ms = 500;
+  while (!stop_) {
+    absl::StatusOr<std::unique_ptr<ingest::VideoSource>> source =
+        ingest::VideoSource::Open(so, clock_);
+    if (source.ok()) {
+      SetError("");
+      return *std::move(source);
+    }
+    const std::string error =
+        absl::StrCat("cannot open ", ingest::RedactUrl(cam.url), ": ", source.status().message());
+    spdlog::warn("camera {}: {}; retrying in {} ms", cam.id, error, backoff_ms);
+    SetError(error);
+    if (!SleepUnlessStopped(backoff_ms)) break;
+    backoff_ms = std::min<int64_t>(backoff_ms * 2, options_.reconnect_max_ms);
+  }
+  return nullptr;
+}
+
+void CameraRunner::AnalyticsLoop() {
+  pipeline::PipelineOptions p;
+  p.camera = options_.camera;
+  p.detector = options_.detector;
+  p.motion = options_.motion;
+  p.tracker = options_.tracker;
+  p.snapshot_dir = options_.snapshot_dir;
+  absl::StatusOr<std::unique_ptr<pipeline::CameraPipeline>> pipeline =
+      pipeline::CameraPipeline::Create(p, detector_);
+  if (!pipeline.ok()) {  // Create() validated the same options: not expected.
+    SetError(std::string(pipeline.status().message()));
+    return;
+  }
+  const bool event_recording = options_.camera.record.mode == config::RecordMode::kEvents;
+  int64_t last_wall_ms = 0;
+  int64_t seq = 0;
+  std::vector<int> jpeg_params = {cv::IMWRITE_JPEG_QUALITY, options_.jpeg_quality};
+  while (!stop_) {
+    std::unique_ptr<ingest::VideoSource> source = OpenSource();
+    if (source == nullptr) break;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      source_ = source.get();
+      if (stop_) source->Interrupt();
+    }
+    absl::Status end;
+    for (;;) {
+      absl::StatusOr<Frame> frame = source->Next();
+      if (!frame.ok()) {
+        end = frame.status();
+        break;
+      }
+      absl::StatusOr<pipeline::FrameResult> result = (*pipeline)->Process(*frame);
+      if (!result.ok()) {
+        // The detector failed: keep the camera live (and recording); say so in health.
+        SetError(absl::StrCat("analytics: ", result.status().message()));
+        continue;
+      }
+      if (event_recording) {
+        std::lock_guard<std::mutex> lock(mu_);
+        if (recorder_ != nullptr) recorder_->SetEventActive(!result->tracks.empty());
+      }
+      if (!result->events.empty()) sink_(result->events);
+      last_wall_ms = frame->wall_ms;
+      std::vector<uchar> jpeg;
+      cv::imencode(".jpg", frame->bgr, jpeg, jpeg_params);
+      api::LiveFrame live;
+      live.jpeg = std::make_shared<const std::string>(jpeg.begin(), jpeg.end());
+      live.wall_ms = frame->wall_ms;
+      live.seq = ++seq;
+      live.width = frame->bgr.cols;
+      live.height = frame->bgr.rows;
+      {
+        std::lock_guard<std::mutex> lock(mu_);
+        latest_ = std::move(live);
+        recent_frames_ms_.push_back(frame->wall_ms);
+        std::erase_if(recent_frames_ms_,
+                      [&](int64_t t) { return t < frame->wall_ms - kFpsWindowMs; });
+        const pipeline::PipelineStats& st = (*pipeline)->stats();
+        analytics_frames_dropped_ = st.dropped_frames;
+      }
+      frame_cv_.notify_all();
+    }
+    const ingest::SourceStats stats = source->stats();
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      source_ = nullptr;
+      health_.reconnects += stats.reconnects;
+      closed_frames_dropped_ += stats.frames_dropped;
+      closed_packets_dropped_ += stats.packets_dropped_for_recording;
+    }
+    if (end.code() == absl::StatusCode::kCancelled) break;
+    // A lost stream (after its own reconnects), a damaged file, or a file's end: start over.
+    const std::string error = absl::StrCat("stream ended: ", end.message());
+    spdlog::warn("camera {}: {}", options_.camera.id, error);
+    SetError(error);
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      ++health_.reconnects;
+    }
+    if (!SleepUnlessStopped(1000)) break;
+  }
+  // Close the tracks still open so each has its track_end.
+  std::vector<Event> last = (*pipeline)->Finish(last_wall_ms > 0 ? last_wall_ms : clock_->WallMs());
+  if (!last.empty()) sink_(last);
+}
+
+void CameraRunner::RecordLoop() {
+  const config::RecordConfig& rc = options_.camera.record;
+  record::RecorderOptions ro;
+  ro.data_dir = options_.data_dir;
+  ro.camera = options_.camera.id;
+  ro.mode = rc.mode == config::RecordMode::kEvents ? record::RecordMode::kEventOnly
+                                                   : record::RecordMode::kContinuous;
+  ro.segment_ms = static_cast<int64_t>(rc.segment_s * 1000);
+  ro.pre_roll_ms = static_cast<int64_t>(rc.pre_roll_s * 1000);
+  ro.post_roll_ms = static_cast<int64_t>(rc.post_roll_s * 1000);
+  absl::StatusOr<std::unique_ptr<record::Recorder>> recorder = record::Recorder::Create(ro, index_);
+  if (!recorder.ok()) {
+    std::lock_guard<std::mutex> lock(mu_);
+    health_.recording.error = std::string(recorder.status().message());
+    spdlog::error("camera {}: cannot record: {}", options_.camera.id, health_.recording.error);
+    return;
+  }
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    recorder_ = recorder->get();
+  }
+  int64_t paused_until_ms = 0;
+  int64_t discarded = 0;
+  auto publish = [&](const std::string* error) {
+    const record::RecorderStats st = (*recorder)->stats();
+    std::lock_guard<std::mutex> lock(mu_);
+    health_.recording.segments = st.writer.segments_closed;
+    health_.recording.bytes = st.writer.bytes_closed;
+    packets_discarded_ = discarded;
+    health_.recording.active = paused_until_ms == 0;
+    if (error != nullptr) health_.recording.error = *error;
+  };
+  int64_t last_publish_ms = 0;
+  bool paused_before = false;
+  for (;;) {
+    std::optional<ingest::EncodedPacket> packet = packets_->Pop(200);
+    if (!packet) {
+      if (packets_->closed()) break;
+      if (stop_ && packets_->size() == 0) break;
+      continue;
+    }
+    const int64_t now = clock_->MonotonicMs();
+    if (paused_until_ms != 0) {
+      if (now < paused_until_ms) {
+        ++discarded;  // The disk failed a moment ago: do not hammer it.
+        continue;
+      }
+      paused_until_ms = 0;
+    }
+    absl::Status written = (*recorder)->Write(*std::move(packet));
+    if (!written.ok()) {
+      ++discarded;
+      paused_until_ms = now + options_.record_retry_ms;
+      const std::string error = absl::StrCat("recording paused: ", written.message());
+      spdlog::error("camera {}: {}; retrying in {} ms", options_.camera.id, error,
+                    options_.record_retry_ms);
+      publish(&error);
+      paused_before = true;
+      continue;
+    }
+    if (now - last_publish_ms >= 500) {
+      last_publish_ms = now;
+      const std::string cleared;
+      publish(paused_before ? &cleared : nullptr);
+      paused_before = false;
+    }
+  }
+  if (absl::Status closed = (*recorder)->Close(); !closed.ok()) {
+    spdlog::error("camera {}: closing the last segment: {}", options_.camera.id,
+                  std::string(closed.message()));
+  }
+  publish(nullptr);
+  std::lock_guard<std::mutex> lock(mu_);
+  recorder_ = nullptr;
+}
+
+api::CameraHealth CameraRunner::Health() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  api::CameraHealth h = health_;
+  int64_t frames_dropped = closed_frames_dropped_;
+  int64_t packets_dropped = closed_packets_dropped_;
+  if (source_ != nullptr) {
+    const ingest::SourceStats st = source_->stats();
+    h.reconnects += st.reconnects;
+    frames_dropped += st.frames_dropped;
+    packets_dropped += st.packets_dropped_for_recording;
+  }
+  h.frames_dropped = frames_dropped + analytics_frames_dropped_;
+  h.recording.packets_dropped = packets_dropped + packets_discarded_;
+  if (latest_) h.last_frame_ms = latest_->wall_ms;
+  const int64_t now = clock_->WallMs();
+  h.connected = latest_.has_value() && now - latest_->wall_ms <= kConnectedWithinMs;
+  if (!recent_frames_ms_.empty() && h.connected) {
+    const int64_t span = recent_frames_ms_.back() - recent_frames_ms_.front();
+    h.fps = span > 0 ? static_cast<double>(recent_frames_ms_.size() - 1) * 1000.0 /
+                           static_cast<double>(span)
+                     : 0;
+  }
+  return h;
+}
+
+std::optional<api::LiveFrame> CameraRunner::Latest() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return latest_;
+}
+
+std::optional<api::LiveFrame> CameraRunner::WaitNewer(int64_t after_seq, int64_t timeout_ms) const {
+  std::unique_lock<std::mutex> lock(mu_);
+  const bool ok = frame_cv_.wait_for(lock, std::chrono::milliseconds(timeout_ms), [&] {
+    return stop_.load() || (latest_.has_value() && latest_->seq > after_seq);
+  });
+  if (!ok || stop_) return std::nullopt;
+  return latest_;
+}
+
+}  // namespace custos::server

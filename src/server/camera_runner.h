@@ -1,0 +1,134 @@
+// One live camera of the server: its stream read once, recorded by remux and analysed, each on
+// its own thread, so that recording never waits on analytics (docs/server.md):
+//
+//   VideoSource (reader thread) ──packets──▶ PacketQueue ──▶ Recorder thread ──▶ segments
+//               └──decoded detect frames (read-ahead, oldest dropped when behind)
+//                     ──▶ analytics thread: CameraPipeline ──▶ events ──▶ EventSink
+//                                           └▶ latest frame as JPEG (live view)
+//
+// The camera is supervised: an unreachable or lost stream is retried with backoff for as long
+// as the server runs, a failing disk pauses recording (and is retried) without stopping
+// analytics, and every problem is visible in Health().
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "api/api_server.h"
+#include "config/config.h"
+#include "custos/clock.h"
+#include "custos/detector.h"
+#include "custos/event.h"
+#include "ingest/packet_queue.h"
+#include "record/segment_index.h"
+
+namespace custos::ingest {
+class VideoSource;
+}
+namespace custos::record {
+class Recorder;
+}
+
+namespace custos::server {
+
+struct CameraRunnerOptions {
+  // The camera, its url already resolved (absolute file path or URL) and validated.
+  config::CameraConfig camera;
+  config::DetectorConfig detector;
+  config::MotionConfig motion;
+  config::TrackerConfig tracker;
+  std::string data_dir;      // Recordings go to DATA_DIR/recordings (record::SegmentWriter).
+  std::string snapshot_dir;  // Best snapshots of tracks; "" = none.
+  // File cameras play at their native speed and start over at their end, as a live camera.
+  bool realtime_files = true;
+  // Decoded detect frames kept ahead of analytics; when analytics falls behind, the oldest is
+  // dropped and counted (SourceStats::frames_dropped).
+  int read_ahead_frames = 4;
+  // Packets between the reader and the recorder (~30 s of 25 fps video); a full queue drops
+  // packets and counts them (the recorder is stuck, e.g. the disk is full).
+  size_t packet_queue_capacity = 750;
+  int stall_timeout_ms = 5000;
+  int reconnect_max_ms = 30000;
+  // After the recorder fails (e.g. disk full) it waits this long before trying again.
+  int64_t record_retry_ms = 5000;
+  int jpeg_quality = 80;
+};
+
+// Receives the events of a camera, on its analytics thread. Must be thread-safe (every camera
+// calls it) and should not block for long.
+using EventSink = std::function<void(const std::vector<Event>&)>;
+
+class CameraRunner {
+ public:
+  // `detector` (shared, thread-safe) is required; `index` may be null when record.mode is off.
+  // Errors: kInvalidArgument (the pipeline refuses the camera's zones, masks...).
+  static absl::StatusOr<std::unique_ptr<CameraRunner>> Create(const CameraRunnerOptions& options,
+                                                              Detector* detector,
+                                                              record::SegmentIndex* index,
+                                                              EventSink sink, Clock* clock);
+  ~CameraRunner();  // Stop()s.
+  CameraRunner(const CameraRunner&) = delete;
+  CameraRunner& operator=(const CameraRunner&) = delete;
+
+  void Start();
+  // Ends open tracks (their events go to the sink), closes the open segment, joins every
+  // thread. Returns within stall/open timeouts at worst. Idempotent.
+  void Stop();
+
+  const std::string& id() const { return options_.camera.id; }
+  api::CameraHealth Health() const;
+
+  // The newest detect frame as JPEG; nullopt before the first one.
+  std::optional<api::LiveFrame> Latest() const;
+  // Waits up to `timeout_ms` for a frame newer than `after_seq`; nullopt on timeout or stop.
+  std::optional<api::LiveFrame> WaitNewer(int64_t after_seq, int64_t timeout_ms) const;
+
+ private:
+  CameraRunner(const CameraRunnerOptions& options, Detector* detector, record::SegmentIndex* index,
+               EventSink sink, Clock* clock);
+
+  void AnalyticsLoop();
+  void RecordLoop();
+  // Opens the source, retrying with backoff until it opens or Stop(). nullptr on stop.
+  std::unique_ptr<ingest::VideoSource> OpenSource();
+  void SetError(const std::string& error);
+  bool SleepUnlessStopped(int64_t ms);
+
+  const CameraRunnerOptions options_;
+  Detector* const detector_;
+  record::SegmentIndex* const index_;
+  const EventSink sink_;
+  Clock* const clock_;
+  const std::shared_ptr<ingest::PacketQueue> packets_;
+
+  std::atomic<bool> stop_{false};
+  std::thread analytics_thread_;
+  std::thread record_thread_;
+  std::atomic<bool> started_{false};
+
+  mutable std::mutex mu_;
+  mutable std::condition_variable frame_cv_;
+  std::condition_variable stop_cv_;
+  ingest::VideoSource* source_ = nullptr;  // Guarded by mu_; owned by AnalyticsLoop.
+  record::Recorder* recorder_ = nullptr;   // Guarded by mu_; owned by RecordLoop.
+  std::optional<api::LiveFrame> latest_;   // Guarded by mu_.
+  api::CameraHealth health_;               // Guarded by mu_; counters of closed sources.
+  std::vector<int64_t> recent_frames_ms_;  // Guarded by mu_: wall times, for fps.
+  // Guarded by mu_: drop counters of sources already closed, of the pipeline (detector queue
+  // full) and of the recorder (packets discarded while paused after a write error).
+  int64_t closed_frames_dropped_ = 0;
+  int64_t closed_packets_dropped_ = 0;
+  int64_t analytics_frames_dropped_ = 0;
+  int64_t packets_discarded_ = 0;
+};
+
+}  // namespace custos::server

@@ -1,0 +1,272 @@
+#include "server/server.h"
+
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+
+#include <filesystem>
+#include <system_error>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "core/ulid.h"
+#include "custos/status.h"
+#include "infer/openvino_detector.h"
+#include "ingest/camera_url.h"
+#include "record/clip_writer.h"
+#include "spdlog/spdlog.h"
+
+namespace custos::server {
+namespace {
+
+namespace fs = std::filesystem;
+
+absl::Status MakeDir(const std::string& path) {
+  std::error_code ec;
+  fs::create_directories(path, ec);
+  if (ec) {
+    return absl::PermissionDeniedError(
+        absl::StrCat("cannot create ", path, ": ", ec.message(), "; choose another --data-dir"));
+  }
+  ::chmod(path.c_str(), 0700);
+  return absl::OkStatus();
+}
+
+int64_t HoursToMs(double h) { return static_cast<int64_t>(h * 3'600'000.0); }
+int64_t DaysToMs(double d) { return static_cast<int64_t>(d * 86'400'000.0); }
+
+}  // namespace
+
+absl::Status CheckCameraUrl(const std::string& url, const std::vector<std::string>& roots) {
+  CUSTOS_ASSIGN_OR_RETURN(ingest::ParsedUrl parsed, ingest::ParseUrl(url));
+  if (parsed.kind != ingest::UrlKind::kFile) return absl::OkStatus();
+  std::error_code ec;
+  const fs::path file = fs::weakly_canonical(parsed.path, ec);
+  for (const std::string& root : roots) {
+    const fs::path canonical_root = fs::weakly_canonical(root, ec);
+    if (ec) continue;
+    const std::string prefix = canonical_root.string() + "/";
+    if (file.string().rfind(prefix, 0) == 0) return absl::OkStatus();
+  }
+  return absl::InvalidArgumentError(
+      absl::StrCat("camera file ", ingest::RedactUrl(url), " is outside the media roots (",
+                   roots.empty() ? "none configured" : absl::StrJoin(roots, ", "),
+                   "); add its folder to server.media_roots or use an rtsp/http URL"));
+}
+
+absl::StatusOr<std::unique_ptr<Server>> Server::Create(const ServerOptions& options) {
+  std::unique_ptr<Server> server(new Server(options));
+  CUSTOS_RETURN_IF_ERROR(server->Init());
+  return server;
+}
+
+absl::Status Server::Init() {
+  config::Config& cfg = options_.config;
+  const config::ServerConfig& sc = cfg.server;
+  data_dir_ = options_.data_dir.empty() ? config::ResolvePath(cfg, sc.data_dir) : options_.data_dir;
+  std::error_code ec;
+  data_dir_ = fs::absolute(data_dir_, ec).lexically_normal().string();
+  if (!data_dir_.empty() && data_dir_.back() == '/') data_dir_.pop_back();
+  for (const char* sub : {"", "/snapshots", "/tmp"}) {
+    CUSTOS_RETURN_IF_ERROR(MakeDir(data_dir_ + sub));
+  }
+  // Clips of a previous run that died while sending.
+  for (const auto& entry : fs::directory_iterator(data_dir_ + "/tmp", ec)) {
+    fs::remove(entry.path(), ec);
+  }
+
+  std::vector<std::string> roots;
+  for (const std::string& root : sc.media_roots) roots.push_back(config::ResolvePath(cfg, root));
+  for (config::CameraConfig& camera : cfg.cameras) {
+    camera.url = config::ResolvePath(cfg, camera.url);
+    if (!camera.enabled) continue;
+    if (absl::Status ok = CheckCameraUrl(camera.url, roots); !ok.ok()) {
+      return absl::InvalidArgumentError(absl::StrCat("camera '", camera.id, "': ", ok.message()));
+    }
+  }
+
+  CUSTOS_ASSIGN_OR_RETURN(audit_, AuditTrail::Open(data_dir_));
+  CUSTOS_ASSIGN_OR_RETURN(index_, record::SegmentIndex::Open(data_dir_));
+  CUSTOS_ASSIGN_OR_RETURN(record::ReconcileReport reconciled, index_->Reconcile());
+  spdlog::info(
+      "recordings reconciled: {} open segments recovered, {} damaged, {} orphan files added, {} "
+      "missing files removed",
+      reconciled.open_recovered, reconciled.open_damaged + reconciled.orphans_damaged,
+      reconciled.orphans_recovered, reconciled.missing_removed);
+  CUSTOS_ASSIGN_OR_RETURN(events_,
+                          store::SqliteEventStore::Open({.path = data_dir_ + "/events.db"}));
+  auth::AuthenticatorOptions auth_options;
+  auth_options.path = data_dir_ + "/auth.db";
+  CUSTOS_ASSIGN_OR_RETURN(auth_,
+                          auth::Authenticator::Create(auth_options, Clock::Real(), audit_.get()));
+
+  infer::DetectorOptions detector_options;
+  CUSTOS_ASSIGN_OR_RETURN(std::unique_ptr<infer::OpenVinoDetector> detector,
+                          infer::OpenVinoDetector::Create(options_.model, detector_options));
+  CUSTOS_ASSIGN_OR_RETURN(inference_, infer::InferenceService::Create(std::move(detector), {}));
+
+  retention::RetentionOptions ro;
+  ro.data_dir = data_dir_;
+  ro.snapshot_dir = data_dir_ + "/snapshots";
+  ro.defaults.video_max_age_ms = HoursToMs(cfg.retention.video_hours);
+  ro.defaults.events_max_age_ms = DaysToMs(cfg.retention.events_days);
+  if (cfg.retention.snapshots_days) {
+    ro.defaults.snapshots_max_age_ms = DaysToMs(*cfg.retention.snapshots_days);
+  }
+  ro.video_quota_bytes = static_cast<int64_t>(cfg.retention.video_quota_gb * 1e9);
+  ro.min_free_bytes = static_cast<int64_t>(cfg.retention.min_free_gb * 1e9);
+  for (const config::CameraConfig& camera : cfg.cameras) {
+    retention::CameraRetention cr;
+    if (camera.retention.video_hours)
+      cr.video_max_age_ms = HoursToMs(*camera.retention.video_hours);
+    if (camera.retention.events_days)
+      cr.events_max_age_ms = DaysToMs(*camera.retention.events_days);
+    if (camera.retention.snapshots_days) {
+      cr.snapshots_max_age_ms = DaysToMs(*camera.retention.snapshots_days);
+    }
+    ro.cameras[camera.id] = cr;
+  }
+  CUSTOS_ASSIGN_OR_RETURN(retention_,
+                          retention::RetentionEnforcer::Create(ro, index_.get(), events_.get(),
+                                                               audit_.get(), Clock::Real()));
+
+  for (const config::CameraConfig& camera : cfg.cameras) {
+    if (!camera.enabled) continue;
+    CameraRunnerOptions co;
+    co.camera = camera;
+    co.detector = cfg.detector;
+    co.motion = cfg.motion;
+    co.tracker = cfg.tracker;
+    co.data_dir = data_dir_;
+    co.snapshot_dir = data_dir_ + "/snapshots";
+    co.realtime_files = options_.realtime_files;
+    CUSTOS_ASSIGN_OR_RETURN(
+        std::unique_ptr<CameraRunner> runner,
+        CameraRunner::Create(
+            co, inference_.get(),
+            camera.record.mode == config::RecordMode::kOff ? nullptr : index_.get(),
+            [this](const std::vector<Event>& events) { OnEvents(events); }, Clock::Real()));
+    cameras_.push_back(std::move(runner));
+  }
+
+  api::ApiServerOptions ao;
+  ao.bind_address = options_.bind.empty() ? sc.bind : options_.bind;
+  ao.port = options_.port >= 0 ? options_.port : sc.port;
+  ao.threads = options_.api_threads;
+  ao.max_event_streams = 16;
+  ao.register_operator = sc.operator_name;
+  api::ApiServerDeps deps;
+  deps.authenticator = auth_.get();
+  deps.access_log = audit_.get();
+  deps.clock = Clock::Real();
+  deps.events = events_.get();
+  deps.bus = &bus_;
+  const std::vector<config::CameraConfig> camera_list = cfg.cameras;
+  deps.cameras = [camera_list] { return camera_list; };
+  deps.health = [this] { return Health(); };
+  deps.live = [this](const std::string& camera, int64_t after_seq,
+                     int64_t timeout_ms) -> std::optional<api::LiveFrame> {
+    for (const auto& runner : cameras_) {
+      if (runner->id() != camera) continue;
+      if (timeout_ms <= 0) return runner->Latest();
+      return runner->WaitNewer(after_seq, timeout_ms);
+    }
+    return std::nullopt;
+  };
+  deps.recordings = index_.get();
+  deps.clip = [this](const std::string& camera, int64_t from_ms, int64_t to_ms) {
+    return Clip(camera, from_ms, to_ms);
+  };
+  deps.snapshot_dir = data_dir_ + "/snapshots";
+  std::string web_root = options_.web_root;
+  if (web_root.empty() && !sc.web_root.empty()) web_root = config::ResolvePath(cfg, sc.web_root);
+  if (web_root.empty()) web_root = std::string(CUSTOS_SOURCE_DIR) + "/web/dist";
+  if (!fs::exists(fs::path(web_root) / "index.html", ec)) {
+    spdlog::warn("no web UI in {} (run tools/setup.sh to build it); serving the API only",
+                 web_root);
+  }
+  deps.web_root = web_root;
+  deps.ui = {.site_name = sc.site_name,
+             .tile_url = sc.map.tile_url,
+             .tile_attribution = sc.map.attribution,
+             .center = sc.map.center,
+             .zoom = sc.map.zoom};
+  CUSTOS_ASSIGN_OR_RETURN(api_, api::ApiServer::Create(ao, deps));
+  return absl::OkStatus();
+}
+
+Server::~Server() { Stop(); }
+
+absl::Status Server::Start() {
+  CUSTOS_RETURN_IF_ERROR(api_->Start());
+  started_ = true;
+  for (const auto& camera : cameras_) camera->Start();
+  retention_thread_ = std::thread([this] { RetentionLoop(); });
+  return absl::OkStatus();
+}
+
+void Server::Stop() {
+  {
+    std::lock_guard<std::mutex> lock(stop_mu_);
+    if (stopping_) return;
+    stopping_ = true;
+  }
+  stop_cv_.notify_all();
+  if (api_) api_->Stop();
+  for (const auto& camera : cameras_) camera->Stop();
+  if (retention_thread_.joinable()) retention_thread_.join();
+}
+
+int Server::port() const { return api_ ? api_->port() : 0; }
+
+void Server::OnEvents(const std::vector<Event>& events) {
+  if (absl::Status stored = events_->Append(events); !stored.ok()) {
+    events_lost_ += static_cast<int64_t>(events.size());
+    spdlog::error("{} events not stored: {}", events.size(), std::string(stored.message()));
+  }
+  for (const Event& event : events) bus_.Publish(event);
+}
+
+void Server::RetentionLoop() {
+  for (;;) {
+    absl::StatusOr<retention::RetentionSummary> summary = retention_->RunOnce();
+    if (!summary.ok()) {
+      spdlog::error("retention: {}", std::string(summary.status().message()));
+    } else if (!summary->receipts.empty()) {
+      spdlog::info("retention: deleted {} segments ({} bytes), {} events, {} snapshots",
+                   summary->segments_deleted, summary->segment_bytes_deleted,
+                   summary->events_deleted, summary->snapshots_deleted);
+    }
+    std::unique_lock<std::mutex> lock(stop_mu_);
+    if (stop_cv_.wait_for(lock, std::chrono::milliseconds(options_.retention_interval_ms),
+                          [this] { return stopping_; })) {
+      return;
+    }
+  }
+}
+
+absl::StatusOr<api::ClipFile> Server::Clip(const std::string& camera, int64_t from_ms,
+                                           int64_t to_ms) {
+  const std::string path =
+      absl::StrCat(data_dir_, "/tmp/", NewUlid(Clock::Real()->WallMs()), ".mp4");
+  CUSTOS_ASSIGN_OR_RETURN(record::ClipInfo info,
+                          record::WriteClip(*index_, camera, from_ms, to_ms, path));
+  return api::ClipFile{.path = path,
+                       .bytes = info.bytes,
+                       .sha256 = info.sha256_hex,
+                       .start_ms = info.start_ms,
+                       .end_ms = info.end_ms};
+}
+
+api::HealthReport Server::Health() const {
+  api::HealthReport report;
+  for (const auto& camera : cameras_) report.cameras.push_back(camera->Health());
+  struct statvfs vfs {};
+  if (::statvfs(data_dir_.c_str(), &vfs) == 0) {
+    report.disks.push_back({.name = "data",
+                            .total_bytes = static_cast<uint64_t>(vfs.f_blocks) * vfs.f_frsize,
+                            .free_bytes = static_cast<uint64_t>(vfs.f_bavail) * vfs.f_frsize});
+  }
+  return report;
+}
+
+}  // namespace custos::server

@@ -1,0 +1,381 @@
+#!/usr/bin/env node
+// @ts-check
+// Browser end-to-end test of the Custos web UI: drives Debian's Chromium through
+// playwright-core (a devDependency of web/) against a running server.
+//
+// usage: node tests/e2e/web/ui_e2e.mjs --url http://127.0.0.1:PORT/ --credentials FILE
+//          [--chromium /usr/bin/chromium] [--screenshots DIR] [--headed]
+//
+// FILE is the credentials file `custos demo` writes (blocks of `username:` / `password:` /
+// `role:` lines) with an admin and an investigator. The test creates its own viewer and
+// operator accounts through the admin page. Steps:
+//   1. admin: log in, create a viewer and an operator on the Users page, log out
+//   2. investigator: the map shows one marker per camera of GET /api/cameras
+//   3. investigator: event search answers; playback of the last minute: the <video> reaches
+//      readyState >= 2 with a duration > 5 s; the download link is offered (export)
+//   4. operator: the live grid shows a picture that loaded (naturalWidth > 0)
+//   5. operator: a new event arrives in the alerts feed within 60 s
+//   6. viewer: the admin pages show the refusal; GET /api/users from the page answers 403
+// The operational roles form a ladder (docs/auth.md): the investigator may do all of this; the
+// operator does steps 4-5 to show that the role below works too.
+// No page may trigger a Content-Security-Policy violation or an uncaught exception. Exits 1 with a message naming the
+// failed step, and saves a screenshot of each open page into a temporary directory.
+
+import { randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import { createRequire } from 'node:module';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const HERE = path.dirname(fileURLToPath(import.meta.url));
+// playwright-core lives in web/node_modules (pinned in web/package.json).
+const requireFromWeb = createRequire(path.join(HERE, '..', '..', '..', 'web', 'package.json'));
+/** @type {typeof import('playwright-core')} */
+const playwright = requireFromWeb('playwright-core');
+
+/** @typedef {import('playwright-core').Page} Page */
+/** @typedef {import('playwright-core').BrowserContext} BrowserContext */
+
+/** @returns {never} */
+function usage(/** @type {string} */ message) {
+  console.error(`ui_e2e: ${message}\nusage: ui_e2e.mjs --url URL --credentials FILE [--chromium PATH] [--screenshots DIR] [--headed]`);
+  process.exit(2);
+}
+
+/** @type {Record<string, string>} */
+const opts = {};
+{
+  const argv = process.argv.slice(2);
+  for (let i = 0; i < argv.length; i += 1) {
+    const a = argv[i] ?? '';
+    if (a === '--headed') opts['headed'] = '1';
+    else if (a.startsWith('--') && argv[i + 1] !== undefined) opts[a.slice(2)] = argv[++i] ?? '';
+    else usage(`unexpected argument ${a}`);
+  }
+}
+const BASE = (opts['url'] ?? process.env['CUSTOS_URL'] ?? '').replace(/\/?$/, '/');
+const CREDENTIALS = opts['credentials'] ?? process.env['CUSTOS_CREDENTIALS'] ?? '';
+if (BASE === '/') usage('--url is required');
+if (!CREDENTIALS) usage('--credentials is required');
+const CHROMIUM = opts['chromium'] ?? process.env['CUSTOS_CHROMIUM'] ?? '/usr/bin/chromium';
+const SHOTS = opts['screenshots'] ?? fs.mkdtempSync(path.join(os.tmpdir(), 'custos-ui-e2e-'));
+
+/**
+ * Accounts from the credentials file: blocks of `key: value` lines, `#` comments.
+ * @returns {{username: string, password: string, role: string}[]}
+ */
+function readCredentials(/** @type {string} */ file) {
+  const text = fs.readFileSync(file, 'utf8');
+  /** @type {{username: string, password: string, role: string}[]} */
+  const accounts = [];
+  /** @type {Record<string, string>} */
+  let current = {};
+  const flush = () => {
+    if (current['username'] && current['password']) {
+      accounts.push({ username: current['username'], password: current['password'], role: current['role'] ?? current['username'] });
+    }
+    current = {};
+  };
+  for (const raw of text.split('\n')) {
+    const line = raw.trim();
+    if (line.startsWith('#')) continue;
+    if (line === '') {
+      flush();
+      continue;
+    }
+    const m = /^(\w+):\s*(.*)$/.exec(line);
+    if (!m) continue;
+    if (m[1] === 'username' && current['username']) flush();
+    current[m[1] ?? ''] = m[2] ?? '';
+  }
+  flush();
+  return accounts;
+}
+
+const accounts = readCredentials(CREDENTIALS);
+const admin = accounts.find((a) => a.role === 'admin');
+const investigator = accounts.find((a) => a.role === 'investigator');
+if (!admin || !investigator) usage(`${CREDENTIALS} needs an admin and an investigator account (found roles: ${accounts.map((a) => a.role).join(', ') || 'none'})`);
+const suffix = randomBytes(3).toString('hex');
+const viewer = { username: `e2e-viewer-${suffix}`, password: randomBytes(18).toString('base64url'), role: 'viewer' };
+const operator = { username: `e2e-operator-${suffix}`, password: randomBytes(18).toString('base64url'), role: 'operator' };
+
+// ---------------------------------------------------------------------------------------------
+class StepFailure extends Error {}
+const fail = (/** @type {string} */ message) => {
+  throw new StepFailure(message);
+};
+
+/** @type {{name: string, ms: number, ok: boolean}[]} */
+const results = [];
+/** @type {string[]} */
+const cspViolations = [];
+/** @type {string[]} */
+const pageErrors = [];
+/** @type {Page[]} */
+const openPages = [];
+
+async function step(/** @type {string} */ name, /** @type {() => Promise<void>} */ body) {
+  const started = Date.now();
+  process.stdout.write(`[ RUN  ] ${name}\n`);
+  try {
+    await body();
+    if (cspViolations.length) fail(`Content-Security-Policy violations:\n  ${cspViolations.join('\n  ')}`);
+    const uncaught = pageErrors.filter((e) => e.startsWith('uncaught:'));
+    if (uncaught.length) fail(`uncaught errors in the page:\n  ${uncaught.join('\n  ')}`);
+  } catch (error) {
+    const ms = Date.now() - started;
+    results.push({ name, ms, ok: false });
+    process.stdout.write(`[ FAIL ] ${name} (${ms} ms)\n`);
+    const message = error instanceof Error ? error.message : String(error);
+    console.error(`\nui_e2e: step "${name}" failed: ${message}`);
+    for (const [i, page] of openPages.entries()) {
+      if (page.isClosed()) continue;
+      const file = path.join(SHOTS, `failure-${i}-${name.replace(/[^A-Za-z0-9]+/g, '_')}.png`);
+      await page.screenshot({ path: file, fullPage: true }).catch(() => undefined);
+      console.error(`ui_e2e: screenshot of ${page.url()} in ${file}`);
+    }
+    if (pageErrors.length) console.error(`ui_e2e: errors in the page:\n  ${pageErrors.slice(-10).join('\n  ')}`);
+    throw error;
+  }
+  const ms = Date.now() - started;
+  results.push({ name, ms, ok: true });
+  process.stdout.write(`[   OK ] ${name} (${ms} ms)\n`);
+}
+
+/** @param {BrowserContext} context */
+async function newPage(context) {
+  const page = await context.newPage();
+  page.setDefaultTimeout(15_000);
+  page.on('console', (msg) => {
+    const text = msg.text();
+    if (/Content Security Policy/i.test(text)) cspViolations.push(text);
+    else if (msg.type() === 'error' && !/status of (401|403|404|503)/.test(text)) pageErrors.push(text);
+  });
+  page.on('pageerror', (error) => pageErrors.push(`uncaught: ${error.message}`));
+  openPages.push(page);
+  return page;
+}
+
+/** @param {Page} page @param {{username: string, password: string}} account */
+async function logIn(page, account) {
+  await page.goto(new URL('login', BASE).href);
+  await page.getByLabel('Username', { exact: true }).fill(account.username);
+  await page.getByLabel('Password', { exact: true }).fill(account.password);
+  await page.getByRole('button', { name: 'Log in' }).click();
+  const outcome = await Promise.race([
+    page.waitForURL((u) => u.pathname !== '/login', { timeout: 15_000 }).then(() => 'ok'),
+    page.getByRole('alert').filter({ hasText: /./ }).first().waitFor({ timeout: 15_000 }).then(() => 'error'),
+  ]).catch(() => 'timeout');
+  if (outcome !== 'ok') {
+    const shown = await page.getByRole('alert').first().textContent().catch(() => '');
+    fail(`logging in as ${account.username} failed: ${shown || outcome}`);
+  }
+  await page.getByRole('navigation', { name: 'Main' }).waitFor();
+}
+
+/** @param {Page} page */
+async function logOut(page) {
+  await page.getByRole('button', { name: 'Log out' }).click();
+  await page.waitForURL((u) => u.pathname === '/login');
+}
+
+/** GET from inside the page (its session cookie): status and parsed JSON. */
+async function apiGet(/** @type {Page} */ page, /** @type {string} */ apiPath) {
+  return page.evaluate(async (p) => {
+    const r = await fetch(p, { credentials: 'same-origin' });
+    let body = null;
+    try {
+      body = await r.json();
+    } catch {
+      body = null;
+    }
+    return { status: r.status, body };
+  }, apiPath);
+}
+
+/** Opens a page through the navigation bar, as a user would. */
+async function openFromNav(/** @type {Page} */ page, /** @type {string} */ title) {
+  await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: title, exact: true }).click();
+  await page.locator('#page-title').waitFor();
+}
+
+// ---------------------------------------------------------------------------------------------
+const t0 = Date.now();
+const browser = await playwright.chromium.launch({
+  executablePath: CHROMIUM,
+  headless: !opts['headed'],
+  args: ['--headless=new', '--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--disable-background-networking', '--autoplay-policy=no-user-gesture-required'].filter((a) => !opts['headed'] || a !== '--headless=new'),
+});
+let exitCode = 0;
+try {
+  const context = await browser.newContext({ viewport: { width: 1400, height: 900 }, acceptDownloads: false });
+  const page = await newPage(context);
+  console.log(`ui_e2e: ${BASE} with ${CHROMIUM} (${browser.version()}); screenshots on failure into ${SHOTS}`);
+
+  await step('admin creates a viewer and an operator', async () => {
+    await logIn(page, admin);
+    await openFromNav(page, 'Users');
+    for (const account of [viewer, operator]) {
+      await page.getByLabel('New username', { exact: true }).fill(account.username);
+      await page.getByLabel(/^Password \(at least/).fill(account.password);
+      await page.getByLabel('Role', { exact: true }).selectOption(account.role);
+      await page.getByRole('button', { name: 'Create user' }).click();
+      await page.getByRole('table', { name: 'Users' }).getByRole('rowheader', { name: account.username, exact: true }).waitFor()
+        .catch(async () => fail(`creating ${account.username} failed: ${await page.locator('.create-user + .status-line').textContent()}`));
+    }
+    await logOut(page);
+  });
+
+  await step('investigator: one map marker per camera', async () => {
+    await logIn(page, investigator);
+    await openFromNav(page, 'Map');
+    const { status, body } = await apiGet(page, '/api/cameras');
+    if (status !== 200) fail(`GET /api/cameras answered ${status}`);
+    /** @type {{id: string, location: unknown}[]} */
+    const cameras = body.cameras;
+    if (cameras.length === 0) fail('the server has no cameras');
+    const located = cameras.filter((c) => c.location !== null);
+    if (located.length !== cameras.length) {
+      fail(`${cameras.length - located.length} of ${cameras.length} cameras have no location: they cannot be on the map (give the demo cameras locations)`);
+    }
+    const markers = page.locator('path.camera-marker');
+    await page.waitForFunction((n) => document.querySelectorAll('path.camera-marker').length === n, cameras.length, { timeout: 15_000 })
+      .catch(async () => fail(`the map shows ${await markers.count()} markers for ${cameras.length} cameras`));
+    // Health colours arrive with the first poll.
+    await page.waitForFunction(() => document.querySelectorAll('path.camera-marker.status-unknown').length === 0, undefined, { timeout: 10_000 })
+      .catch(() => fail('camera markers did not get a health status'));
+    const rows = await page.getByRole('table', { name: 'Cameras and their health' }).locator('tbody tr').count();
+    if (rows !== cameras.length) fail(`the camera list has ${rows} rows for ${cameras.length} cameras`);
+  });
+
+  await step('investigator: event search answers', async () => {
+    await openFromNav(page, 'Event search');
+    await page.getByRole('button', { name: 'Search' }).click();
+    await page.waitForFunction(() => {
+      const s = document.querySelector('.page-events .status-line');
+      return s !== null && !/Searching/.test(s.textContent ?? '') && (s.textContent ?? '') !== '';
+    });
+    const error = page.locator('.page-events .status-line.error');
+    if (await error.count()) fail(`event search shows an error: ${await error.textContent()}`);
+  });
+
+  await step('investigator: playback of the last minute', async () => {
+    await openFromNav(page, 'Playback');
+    const health = await apiGet(page, '/api/health');
+    /** @type {{camera: string, connected: boolean}[]} */
+    const states = health.body?.cameras ?? [];
+    const live = states.find((c) => c.connected);
+    if (!live) fail('no camera is connected, so nothing was recorded in the last minute');
+    await page.getByLabel('Camera', { exact: true }).selectOption(live?.camera ?? '');
+    // A fresh server has closed its first ~10 s segment only some seconds after it started:
+    // wait for one, as a person would, before asking for the last minute.
+    const waitUntil = Date.now() + 60_000;
+    for (;;) {
+      const rec = await apiGet(page, `/api/cameras/${live?.camera ?? ''}/recordings`);
+      if (rec.status === 200 && (rec.body?.spans ?? []).length > 0) break;
+      if (Date.now() > waitUntil) fail(`no recording of ${live?.camera} after 60 s: ${JSON.stringify(rec.body)}`);
+      await page.waitForTimeout(1000);
+    }
+    const range = await page.evaluate(() => {
+      const local = (/** @type {number} */ ms) => {
+        const d = new Date(ms);
+        const p = (/** @type {number} */ n) => String(n).padStart(2, '0');
+        return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())}T${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())}`;
+      };
+      const now = Date.now();
+      return { from: local(now - 60_000), to: local(now) };
+    });
+    await page.getByLabel('From', { exact: true }).fill(range.from);
+    await page.getByLabel('To', { exact: true }).fill(range.to);
+    await page.getByRole('button', { name: 'Show recordings' }).click();
+    const span = page.locator('svg.timeline rect.timeline-span').first();
+    await span.waitFor({ timeout: 15_000 }).catch(async () => fail(`no recording span on the timeline: ${await page.locator('.page-playback .status-line').textContent()}`));
+    await span.click({ position: { x: 1, y: 5 } });
+    const video = page.getByLabel('Recorded video');
+    const ok = await page
+      .waitForFunction(() => {
+        const v = document.querySelector('video');
+        return v !== null && v.readyState >= 2 && Number.isFinite(v.duration) && v.duration > 5;
+      }, undefined, { timeout: 30_000 })
+      .then(() => true)
+      .catch(() => false);
+    const state = await video.evaluate((v) => {
+      const el = /** @type {HTMLVideoElement} */ (v);
+      return { readyState: el.readyState, duration: el.duration, src: el.currentSrc, error: el.error ? `${el.error.code} ${el.error.message}` : null };
+    });
+    if (!ok) fail(`the video did not become playable with a duration > 5 s: ${JSON.stringify(state)}; ${await page.locator('.page-playback .status-line').textContent()}`);
+    console.log(`ui_e2e:   video readyState ${state.readyState}, duration ${state.duration.toFixed(1)} s, ${state.src.replace(/^https?:\/\/[^/]+/, '')}`);
+    const download = page.getByRole('link', { name: /^Download the clip/ });
+    await download.waitFor().catch(() => fail('the investigator (export) is not offered a download'));
+    if (!/\/download\.mp4\?from=\d+&to=\d+$/.test((await download.getAttribute('href')) ?? '')) fail('the download link does not point at download.mp4');
+    await logOut(page);
+  });
+
+  await step('operator: the live grid shows a picture', async () => {
+    await logIn(page, operator);
+    await openFromNav(page, 'Live');
+    await page.locator('img.live-img').first().waitFor();
+    await page.waitForFunction(() => [...document.querySelectorAll('img.live-img')].some((i) => /** @type {HTMLImageElement} */ (i).naturalWidth > 0), undefined, { timeout: 20_000 })
+      .catch(async () => fail(`no live picture loaded; tiles say: ${(await page.locator('.tile-note').allTextContents()).filter(Boolean).join(' | ') || 'nothing'}`));
+    const size = await page.locator('img.live-img').evaluateAll((imgs) => imgs.map((i) => /** @type {HTMLImageElement} */ (i).naturalWidth));
+    console.log(`ui_e2e:   live picture widths: ${size.join(', ')}`);
+    // Enlarging works and is announced.
+    const first = page.locator('figure.live-tile.has-picture button.tile-button').first();
+    await first.click();
+    if ((await first.getAttribute('aria-pressed')) !== 'true') fail('clicking a live tile did not enlarge it');
+    await page.keyboard.press('Escape');
+  });
+
+  await step('operator: a live event arrives in the alerts feed within 60 s', async () => {
+    await openFromNav(page, 'Alerts');
+    await page.waitForFunction(() => document.querySelector('.page-alerts')?.getAttribute('data-stream') === 'open', undefined, { timeout: 15_000 })
+      .catch(async () => fail(`the event stream did not open: ${await page.locator('.connection').textContent()}`));
+    const started = Date.now();
+    await page.locator('ol.alerts > li.alert').first().waitFor({ timeout: 60_000 })
+      .catch(() => fail('no event arrived on the alerts feed within 60 s'));
+    const id = await page.locator('ol.alerts > li.alert').first().getAttribute('data-event-id');
+    console.log(`ui_e2e:   first alert ${id} after ${Date.now() - started} ms`);
+    const snap = page.locator('ol.alerts img.snapshot').first();
+    if (await snap.count()) {
+      await page.waitForFunction(() => {
+        const img = /** @type {HTMLImageElement | null} */ (document.querySelector('ol.alerts img.snapshot'));
+        return img !== null && img.complete;
+      }, undefined, { timeout: 10_000 });
+      const width = await snap.evaluate((i) => /** @type {HTMLImageElement} */ (i).naturalWidth);
+      if (width === 0) console.log('ui_e2e:   warning: an alert snapshot did not load');
+    }
+    await logOut(page);
+  });
+
+  await step('viewer: admin pages refused, GET /api/users is 403', async () => {
+    await logIn(page, viewer);
+    const nav = page.getByRole('navigation', { name: 'Main' });
+    for (const hidden of ['Users', 'Cameras', 'Playback', 'Alerts']) {
+      if (await nav.getByRole('link', { name: hidden, exact: true }).count()) fail(`the viewer's navigation offers ${hidden}`);
+    }
+    for (const adminPath of ['admin/users', 'admin/cameras']) {
+      await page.goto(new URL(adminPath, BASE).href);
+      await page.getByRole('alert').filter({ hasText: 'Your role (viewer) may not open the admin pages' }).waitFor()
+        .catch(() => fail(`/${adminPath} does not show the refusal to a viewer`));
+    }
+    const users = await apiGet(page, '/api/users');
+    if (users.status !== 403) fail(`GET /api/users as a viewer answered ${users.status}, not 403`);
+    if (typeof users.body?.error?.message !== 'string') fail('the 403 has no {"error": {"message"}} body');
+    console.log(`ui_e2e:   403: ${users.body.error.message}`);
+  });
+} catch (error) {
+  exitCode = 1;
+  if (!(error instanceof StepFailure) && !results.some((r) => !r.ok)) {
+    console.error(`ui_e2e: ${error instanceof Error ? error.stack : String(error)}`);
+  }
+} finally {
+  await browser.close().catch(() => undefined);
+}
+const passed = results.filter((r) => r.ok).length;
+const failed = results.length - passed;
+console.log(`ui_e2e: total ${Date.now() - t0} ms`);
+console.log(`${passed} passed, ${failed} failed`);
+if (exitCode === 0 && failed === 0) fs.rmSync(SHOTS, { recursive: true, force: true });
+process.exit(exitCode || (failed ? 1 : 0));

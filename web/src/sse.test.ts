@@ -1,0 +1,81 @@
+import { describe, expect, it } from 'vitest';
+import { addAlert, EventParseError, parseDroppedData, parseEventData, reconnectDelayMs, snapshotUrl } from './sse';
+import type { CustosEvent } from './types';
+
+// The example of docs/events.md.
+const EXAMPLE =
+  '{"box":[412.5,96.0,38.25,121.0],"camera":"entrance","direction":"in","id":"01HF7YAT00ABCDEFGHJKMNPQRS",' +
+  '"label":"person","score":0.8,"time":"2023-11-14T22:13:20.123Z","time_ms":1700000000123,' +
+  '"track_id":42,"type":"line_cross","zone":"gate"}';
+
+describe('parseEventData', () => {
+  it('reads the documented event JSON', () => {
+    expect(parseEventData(EXAMPLE)).toEqual({
+      id: '01HF7YAT00ABCDEFGHJKMNPQRS',
+      camera: 'entrance',
+      time_ms: 1700000000123,
+      time: '2023-11-14T22:13:20.123Z',
+      type: 'line_cross',
+      label: 'person',
+      track_id: 42,
+      score: 0.8,
+      box: [412.5, 96, 38.25, 121],
+      zone: 'gate',
+      direction: 'in',
+    });
+  });
+  it('defaults optional keys and ignores unknown ones', () => {
+    const e = parseEventData('{"id":"01A","camera":"c","time_ms":5,"type":"track_start","future_key":{"x":1}}');
+    expect(e).toEqual({ id: '01A', camera: 'c', time_ms: 5, type: 'track_start', label: '', track_id: 0, score: 0, box: [0, 0, 0, 0] });
+    expect(snapshotUrl(e)).toBeNull();
+  });
+  it('requires id, camera, time_ms and type', () => {
+    for (const key of ['id', 'camera', 'time_ms', 'type']) {
+      const value = JSON.parse(EXAMPLE) as Record<string, unknown>;
+      delete value[key];
+      expect(() => parseEventData(JSON.stringify(value))).toThrow(`event without "${key}"`);
+    }
+  });
+  it('names a key of the wrong type', () => {
+    expect(() => parseEventData(EXAMPLE.replace('"track_id":42', '"track_id":"42"'))).toThrow('"track_id" is not a number');
+    expect(() => parseEventData(EXAMPLE.replace('[412.5,96.0,38.25,121.0]', '[1,2,3]'))).toThrow('"box"');
+  });
+  it('rejects what is not a JSON object', () => {
+    expect(() => parseEventData('not json')).toThrow(EventParseError);
+    expect(() => parseEventData('[1]')).toThrow('not a JSON object');
+  });
+  it('gives the snapshot URL of an event that has one', () => {
+    const e = parseEventData(EXAMPLE.replace('"score"', '"snapshot":"snapshots/x.jpg","score"'));
+    expect(snapshotUrl(e)).toBe('/api/events/01HF7YAT00ABCDEFGHJKMNPQRS/snapshot.jpg');
+  });
+});
+
+describe('parseDroppedData', () => {
+  it('reads the error message of an `event: dropped` body', () => {
+    expect(parseDroppedData('{"error":{"code":"resource_exhausted","message":"client fell behind"}}')).toBe('client fell behind');
+  });
+  it('has a default for anything else', () => {
+    expect(parseDroppedData('')).toMatch(/fell behind/);
+  });
+});
+
+const ev = (id: string): CustosEvent => ({ id, camera: 'c', time_ms: 0, type: 'track_start', label: 'person', track_id: 1, score: 1, box: [0, 0, 0, 0] });
+
+describe('addAlert', () => {
+  it('keeps the list newest first by ULID and ignores duplicates', () => {
+    let list: CustosEvent[] = [];
+    for (const id of ['01B', '01D', '01A', '01C', '01D']) list = addAlert(list, ev(id));
+    expect(list.map((e) => e.id)).toEqual(['01D', '01C', '01B', '01A']);
+  });
+  it('keeps at most max alerts, dropping the oldest', () => {
+    let list: CustosEvent[] = [];
+    for (const id of ['01A', '01B', '01C']) list = addAlert(list, ev(id), 2);
+    expect(list.map((e) => e.id)).toEqual(['01C', '01B']);
+  });
+});
+
+describe('reconnectDelayMs', () => {
+  it('doubles from 1 s up to 30 s', () => {
+    expect([0, 1, 2, 3, 4, 5, 10].map(reconnectDelayMs)).toEqual([1000, 2000, 4000, 8000, 16000, 30000, 30000]);
+  });
+});
