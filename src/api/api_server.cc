@@ -725,8 +725,8 @@ absl::Status ApiServer::HandleEventStream(const httplib::Request& req, httplib::
 absl::Status ApiServer::HandlePublicRegister(httplib::Response& res) {
   json cameras = json::array();
   for (const config::CameraConfig& camera : deps_.cameras()) {
-    // Only what the configuration states and the code does: no purpose or legal basis is
-    // configured yet, so none is claimed.
+    // Only what the configuration states and the code does: no legal basis is configured
+    // yet (the accountability work adds it), so none is claimed.
     json zones = json::array();
     bool loitering = false;
     for (const config::ZoneConfig& zone : camera.zones) {
@@ -739,6 +739,8 @@ absl::Status ApiServer::HandlePublicRegister(httplib::Response& res) {
                        {"name", camera.name},
                        {"enabled", camera.enabled},
                        {"location", LocationJson(camera.location)},
+                       {"purpose", camera.purpose.empty() ? json(nullptr) : json(camera.purpose)},
+                       {"recording", config::RecordModeName(camera.record.mode)},
                        {"capabilities",
                         {{"object_detection", camera.enabled},
                          {"zones", std::move(zones)},

@@ -103,6 +103,8 @@ class ApiServerTest : public ::testing::Test {
     entrance.url = "rtsp://user:secret@10.0.0.5:554/stream1?password=secret";
     entrance.location = config::Location{52.52, 13.405};
     entrance.zones.push_back({.name = "door", .polygon = {}, .labels = {}, .loiter_s = 30});
+    entrance.purpose = "safety at the main entrance";
+    entrance.record.mode = config::RecordMode::kEvents;
     config::CameraConfig yard;
     yard.id = "yard";
     yard.name = "Yard";
@@ -917,6 +919,10 @@ TEST_F(ApiServerTest, PublicRegisterListsEveryCameraWithoutLogin) {
   EXPECT_EQ(entrance["capabilities"]["zones"], json::array({"door"}));
   EXPECT_EQ(entrance["capabilities"]["loitering_alerts"], true);
   EXPECT_EQ(entrance["capabilities"]["face_recognition"], false);
+  EXPECT_EQ(entrance["purpose"], "safety at the main entrance");
+  EXPECT_EQ(entrance["recording"], "events");
+  EXPECT_TRUE(doc["cameras"][1]["purpose"].is_null());
+  EXPECT_EQ(doc["cameras"][1]["recording"], "continuous");
   EXPECT_TRUE(doc["cameras"][1]["location"].is_null());
   EXPECT_EQ(doc["cameras"][1]["enabled"], false);
   EXPECT_FALSE(entrance.contains("url"));
