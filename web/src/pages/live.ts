@@ -26,7 +26,7 @@ interface Tile {
 export function renderLive(root: HTMLElement, _ctx: PageContext): () => void {
   const status = statusLine('info', 'Loading cameras…');
   const grid = h('div', { class: 'live-grid', role: 'list', 'aria-label': 'Live cameras' });
-  append(root, h('h1', { id: 'page-title', text: 'Live view' }), h('p', { class: 'muted', text: 'Blurred live view. Click a picture to enlarge it; Escape or click again to go back.' }), status, grid);
+  append(root, h('h1', { id: 'page-title', text: 'Live view' }), h('p', { class: 'muted', text: 'Click a picture to enlarge it; Escape or click again to go back. Faces are not blurred yet: privacy masking for roles without clearance comes with the accountability work.' }), status, grid);
 
   const tiles: Tile[] = [];
   let stopped = false;
