@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # The test suite, as CI runs it (.ci/run calls exactly this):
 #   1. tools/setup.sh (idempotent: packages, .venv, models, sample video, build/)
-#   2. every test of build/ through ctest (unit, real-data, CLI end-to-end, RTSP)
+#   2. every test of build/ through ctest (unit, real-data, CLI and server end-to-end, RTSP,
+#      the web UI in Chromium against `custos demo`, the web UI's vitest suite)
 #   3. an AddressSanitizer + UndefinedBehaviorSanitizer build (build-asan/) and its tests
-#      except the end-to-end ones and those that run OpenVINO (its TBB cannot load under ASan)
+#      except the end-to-end ones, the web UI's own (TypeScript) tests and those that run
+#      OpenVINO (its TBB cannot load under ASan)
 #   4. clang-format check of every C++ file
 # Long soak and load runs are not here: see bench/README.md.
 #
@@ -26,7 +28,7 @@ if [ "$QUICK" -eq 0 ]; then
   # OpenVINO and TBB are not instrumented; their one-time allocations are not ours to report.
   export ASAN_OPTIONS=detect_leaks=0:detect_odr_violation=0:abort_on_error=1
   export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
-  ctest --test-dir build-asan --output-on-failure -j "$JOBS" -LE "e2e|openvino"
+  ctest --test-dir build-asan --output-on-failure -j "$JOBS" -LE "e2e|openvino|web"
 fi
 
 printf '\n==> clang-format\n'
