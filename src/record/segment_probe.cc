@@ -37,7 +37,9 @@ absl::Status ErrnoStatus(int error, const std::string& what) {
   const std::string message = absl::StrCat(what, ": ", std::strerror(error));
   if (error == ENOENT) return absl::NotFoundError(message);
   if (error == EACCES || error == EPERM) return absl::PermissionDeniedError(message);
-  if (error == ENOSPC) return absl::ResourceExhaustedError(message);
+  if (error == ENOSPC || error == EDQUOT || error == EFBIG) {
+    return absl::ResourceExhaustedError(message);
+  }
   return absl::UnavailableError(message);
 }
 

@@ -31,11 +31,23 @@ absl::Status WriteError(int averror, const std::string& path) {
 }
 
 // Flushes the file's data to the disk, so a closed segment survives a power cut too.
-void SyncFile(const std::string& path) {
+// Flushes a closed segment to disk. Some file systems report a full disk or an I/O error
+// only here, so the result matters: a segment is closed in the index only once it is durable.
+absl::Status SyncFile(const std::string& path) {
   const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return;
-  ::fsync(fd);
+  if (fd < 0) {
+    return absl::UnavailableError(
+        absl::StrCat("cannot reopen ", path, " to sync it: ", std::strerror(errno)));
+  }
+  const int rc = ::fsync(fd);
+  const int error = errno;
   ::close(fd);
+  if (rc == 0) return absl::OkStatus();
+  const std::string message = absl::StrCat("syncing ", path, " failed: ", std::strerror(error));
+  if (error == ENOSPC || error == EDQUOT || error == EFBIG) {
+    return absl::ResourceExhaustedError(absl::StrCat(message, "; free disk space"));
+  }
+  return absl::UnavailableError(message);
 }
 
 }  // namespace
@@ -240,7 +252,14 @@ absl::Status SegmentWriter::CloseSegment() {
   avformat_free_context(muxer_);
   muxer_ = nullptr;
   av_packet_free(&out_);
-  SyncFile(file.string());
+  if (absl::Status synced = SyncFile(file.string()); !synced.ok()) {
+    // Not durable: the row stays open, so the next start's Reconcile() keeps exactly what
+    // reached the disk (whole fragments). The writer starts a new segment next time.
+    segment_id_ = -1;
+    path_.clear();
+    stream_.reset();
+    return synced;
+  }
   std::error_code error;
   const auto bytes = static_cast<int64_t>(fs::file_size(file, error));
   const int64_t end_ms =
