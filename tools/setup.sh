@@ -32,6 +32,7 @@ DEBIAN_PACKAGES=(
   libopencv-dev libabsl-dev libyaml-cpp-dev libspdlog-dev libfmt-dev libcli11-dev
   nlohmann-json3-dev libsodium-dev libsqlite3-dev libgtest-dev libgmock-dev libbenchmark-dev
   libcpp-httplib-dev
+  libdlib-dev libopenblas-dev liblapack-dev
   ffmpeg
   chromium
   gir1.2-gst-rtsp-server-1.0 python3-gi gstreamer1.0-tools gstreamer1.0-plugins-base

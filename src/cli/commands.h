@@ -2,6 +2,7 @@
 // writes errors to stderr as "custos <command>: <message>".
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -59,5 +60,23 @@ struct DemoFlags {
   bool no_rtsp = false;  // Play the files directly instead of through an RTSP server.
 };
 int RunDemo(const DemoFlags& flags);
+
+// `custos audit checkpoint|prove|consistency|verify|key` (docs/audit.md). Exit 0 on success,
+// 1 when the log does not verify or cannot be read, 2 for bad input.
+struct AuditFlags {
+  std::string data_dir;        // Required: the log is in DATA_DIR/audit.
+  std::string out;             // checkpoint: also write the checkpoint to this file.
+  uint64_t entry = 0;          // prove: the entry's index.
+  uint64_t size = 0;           // prove / consistency: the (newer) checkpoint's size; 0 latest.
+  uint64_t from = 0;           // consistency: the older checkpoint's size.
+  std::string entry_out;       // prove: write the entry's canonical JSON here.
+  std::string checkpoint_out;  // prove: write the checkpoint proved against here.
+  std::string checkpoint;      // verify: a checkpoint kept outside, to check the log against.
+};
+int RunAuditCheckpoint(const AuditFlags& flags);
+int RunAuditProve(const AuditFlags& flags);
+int RunAuditConsistency(const AuditFlags& flags);
+int RunAuditVerify(const AuditFlags& flags);
+int RunAuditKey(const AuditFlags& flags);
 
 }  // namespace custos::cli

@@ -4,6 +4,7 @@
 
 #include "CLI/CLI.hpp"
 #include "cli/commands.h"
+#include "cli/face_commands.h"
 #include "spdlog/sinks/stdout_color_sinks.h"
 #include "spdlog/spdlog.h"
 
@@ -85,6 +86,71 @@ int main(int argc, char** argv) {
   demo_cmd->add_flag("--no-rtsp", demo.no_rtsp, "play the files directly, without RTSP");
   add_model_flags(demo_cmd);
 
+  custos::cli::AuditFlags audit;
+  CLI::App* audit_cmd = app.add_subcommand(
+      "audit", "the tamper-evident audit log: checkpoints, proofs, verification (docs/audit.md)");
+  audit_cmd->require_subcommand(1);
+  auto audit_data_dir = [&audit](CLI::App* cmd) {
+    cmd->add_option("--data-dir", audit.data_dir, "data directory (the log is in DIR/audit)")
+        ->required();
+  };
+  CLI::App* audit_checkpoint_cmd =
+      audit_cmd->add_subcommand("checkpoint", "sign the log's size if it grew; print it");
+  audit_data_dir(audit_checkpoint_cmd);
+  audit_checkpoint_cmd->add_option("--out", audit.out, "also write the checkpoint to this file");
+  CLI::App* audit_prove_cmd =
+      audit_cmd->add_subcommand("prove", "inclusion proof of an entry, as JSON");
+  audit_prove_cmd->add_option("entry", audit.entry, "the entry's index")->required();
+  audit_data_dir(audit_prove_cmd);
+  audit_prove_cmd->add_option("--size", audit.size,
+                              "tree size of a stored checkpoint (default latest)");
+  audit_prove_cmd->add_option("--entry-out", audit.entry_out, "write the entry's bytes here");
+  audit_prove_cmd->add_option("--checkpoint-out", audit.checkpoint_out,
+                              "write the checkpoint here");
+  CLI::App* audit_consistency_cmd = audit_cmd->add_subcommand(
+      "consistency", "consistency proof between two checkpoints, as JSON");
+  audit_data_dir(audit_consistency_cmd);
+  audit_consistency_cmd->add_option("--from", audit.from, "the older checkpoint's size")
+      ->required();
+  audit_consistency_cmd->add_option("--to", audit.size,
+                                    "the newer checkpoint's size (default latest)");
+  CLI::App* audit_verify_cmd = audit_cmd->add_subcommand(
+      "verify", "recompute and check everything stored; exit 1 naming the first problem");
+  audit_data_dir(audit_verify_cmd);
+  audit_verify_cmd->add_option("--checkpoint", audit.checkpoint,
+                               "a checkpoint kept outside, to check the log against");
+  CLI::App* audit_key_cmd = audit_cmd->add_subcommand("key", "print the public key to publish");
+  audit_data_dir(audit_key_cmd);
+
+  custos::cli::FaceModelFlags face_model;
+  auto add_face_model_flags = [&face_model](CLI::App* cmd) {
+    cmd->add_option("--manifest", face_model.manifest,
+                    "model manifest (default models/manifest.yaml)");
+    cmd->add_option("--models-dir", face_model.models_dir,
+                    "folder with model files (default var/models)");
+    cmd->add_option("--detector", face_model.detector, "face detector model")
+        ->capture_default_str();
+    cmd->add_option("--embedder", face_model.embedder, "face embedder model")
+        ->capture_default_str();
+  };
+  CLI::App* face_cmd =
+      app.add_subcommand("face", "face detection and 1:1 comparison (docs/face.md)");
+  face_cmd->require_subcommand(1);
+  custos::cli::FaceDetectFlags face_detect;
+  CLI::App* face_detect_cmd = face_cmd->add_subcommand("detect", "faces, landmarks and quality");
+  face_detect_cmd->add_option("images", face_detect.images, "image files")->required();
+  face_detect_cmd->add_flag("--json", face_detect.json, "print JSON");
+  add_face_model_flags(face_detect_cmd);
+  custos::cli::FaceCompareFlags face_compare;
+  CLI::App* face_compare_cmd =
+      face_cmd->add_subcommand("compare", "compare the largest face of two images");
+  face_compare_cmd->add_option("images", face_compare.images, "two image files");
+  face_compare_cmd->add_option("--pairs", face_compare.pairs, "CSV with header columns a,b");
+  face_compare_cmd->add_flag("--json", face_compare.json, "print JSON lines");
+  face_compare_cmd->add_option("--threshold", face_compare.threshold,
+                               "override the model's threshold");
+  add_face_model_flags(face_compare_cmd);
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -112,6 +178,19 @@ int main(int argc, char** argv) {
   if (demo_cmd->parsed()) {
     demo.model = model;
     return custos::cli::RunDemo(demo);
+  }
+  if (audit_checkpoint_cmd->parsed()) return custos::cli::RunAuditCheckpoint(audit);
+  if (audit_prove_cmd->parsed()) return custos::cli::RunAuditProve(audit);
+  if (audit_consistency_cmd->parsed()) return custos::cli::RunAuditConsistency(audit);
+  if (audit_verify_cmd->parsed()) return custos::cli::RunAuditVerify(audit);
+  if (audit_key_cmd->parsed()) return custos::cli::RunAuditKey(audit);
+  if (face_detect_cmd->parsed()) {
+    face_detect.model = face_model;
+    return custos::cli::RunFaceDetect(face_detect);
+  }
+  if (face_compare_cmd->parsed()) {
+    face_compare.model = face_model;
+    return custos::cli::RunFaceCompare(face_compare);
   }
   return 2;
 }

@@ -1,0 +1,84 @@
+// The hook through which the policy engine reports every change and every refusal. The
+// tamper-evident audit log (DESIGN.md §1.4) implements it; InMemoryPolicyAuditor is for
+// tests.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/status/status.h"
+#include "absl/synchronization/mutex.h"
+#include "auth/role.h"
+
+namespace custos::policy {
+
+enum class PolicyAction {
+  kLegalBasisAdd,
+  kLegalBasisRevoke,
+  kLegalBasisCheck,  // Only refusals are recorded; the allowed act is audited by its caller.
+  kFaceAuthorisationAdd,
+  kFaceAuthorisationRevoke,
+  kAssemblyAdd,
+  kAssemblyRevoke,
+  kApprovalRequest,
+  kApprovalApprove,
+  kApprovalReject,
+  kEvidenceHoldPlace,
+  kEvidenceHoldRelease,
+  kRetentionSet,
+  kRetentionClear,
+};
+// "legal_basis.add", ... (docs/policy.md).
+std::string_view PolicyActionName(PolicyAction action);
+
+enum class PolicyResult {
+  kOk,      // The change was made (it is only made if this record is accepted).
+  kDenied,  // Refused by a rule; `reason` is what the user was told.
+};
+std::string_view PolicyResultName(PolicyResult result);  // "ok", "denied"
+
+struct PolicyChange {
+  int64_t time_ms = 0;  // UTC wall clock.
+  std::string actor;    // Principal::name.
+  auth::Role role = auth::Role::kPublic;
+  PolicyAction action = PolicyAction::kLegalBasisAdd;
+  // What was acted on: a legal-basis reference, an authorisation, assembly, request or hold
+  // id, "<camera>/<data kind>" for retention.
+  std::string object;
+  std::string legal_basis_ref;  // May be empty.
+  std::string purpose;          // Face purpose, approval kind, case reference...; may be "".
+  PolicyResult result = PolicyResult::kOk;
+  std::string reason;   // Refusal reason, revocation/rejection/release reason; may be "".
+  std::string details;  // The record as stored, as one JSON object; "" for refusals.
+};
+
+// Receives a record for every change and every refusal. For a change, Record() runs inside
+// the engine's database transaction: an error rolls the change back and is returned to the
+// caller (fail-closed). Implementations must be thread-safe, must not call back into the
+// engine, and should be quick: the engine holds its lock meanwhile.
+class PolicyAuditor {
+ public:
+  virtual ~PolicyAuditor() = default;
+  // Errors: any; the change is not made.
+  virtual absl::Status Record(const PolicyChange& change) = 0;
+};
+
+// Keeps records in memory; can be told to fail. Thread-safe.
+class InMemoryPolicyAuditor final : public PolicyAuditor {
+ public:
+  absl::Status Record(const PolicyChange& change) override;
+  std::vector<PolicyChange> records() const;
+  void Clear();
+  // While set, Record() returns this and keeps nothing.
+  void FailWith(absl::Status status);
+
+ private:
+  mutable absl::Mutex mu_;
+  std::vector<PolicyChange> records_ ABSL_GUARDED_BY(mu_);
+  absl::Status fail_ ABSL_GUARDED_BY(mu_);
+};
+
+}  // namespace custos::policy
