@@ -33,6 +33,7 @@ DEBIAN_PACKAGES=(
   nlohmann-json3-dev libsodium-dev libsqlite3-dev libgtest-dev libgmock-dev libbenchmark-dev
   libcpp-httplib-dev
   libdlib-dev libopenblas-dev liblapack-dev
+  golang-go
   ffmpeg
   chromium
   gir1.2-gst-rtsp-server-1.0 python3-gi gstreamer1.0-tools gstreamer1.0-plugins-base
