@@ -235,6 +235,13 @@ ApiServer::ApiServer(const ApiServerOptions& options, const ApiServerDeps& deps,
       server_(std::make_unique<httplib::Server>()) {
   const size_t threads = static_cast<size_t>(options_.threads);
   server_->new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
+  // httplib's default socket options add SO_REUSEPORT, with which a second server (another
+  // `custos serve`) binds the same port and silently takes half of its connections. Keep only
+  // SO_REUSEADDR, so a restart can bind while old connections are in TIME_WAIT.
+  server_->set_socket_options([](socket_t sock) {
+    int yes = 1;
+    ::setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof(yes));
+  });
   server_->set_payload_max_length(options_.max_body_bytes);
   server_->set_keep_alive_timeout(options_.keep_alive_timeout_s);
   server_->set_read_timeout(5, 0);

@@ -52,9 +52,8 @@ CameraRunner::CameraRunner(const CameraRunnerOptions& options, Detector* detecto
       index_(index),
       sink_(std::move(sink)),
       clock_(clock),
-      packets_(options.camera.record.mode == config::RecordMode::kOff
-                   ? nullptr
-                   : std::make_shared<ingest::PacketQueue>(options.packet_queue_capacity)) {
+      recording_(options.camera.record.mode != config::RecordMode::kOff) {
+  if (recording_) packets_ = std::make_shared<ingest::PacketQueue>(options.packet_queue_capacity);
   health_.camera = options.camera.id;
   health_.recording.mode = config::RecordModeName(options.camera.record.mode);
 }
@@ -64,7 +63,7 @@ CameraRunner::~CameraRunner() { Stop(); }
 void CameraRunner::Start() {
   if (started_.exchange(true)) return;
   analytics_thread_ = std::thread([this] { AnalyticsLoop(); });
-  if (packets_ != nullptr) record_thread_ = std::thread([this] { RecordLoop(); });
+  if (recording_) record_thread_ = std::thread([this] { RecordLoop(); });
 }
 
 void CameraRunner::Stop() {
@@ -81,7 +80,10 @@ void CameraRunner::Stop() {
   frame_cv_.notify_all();
   if (analytics_thread_.joinable()) analytics_thread_.join();
   // The reader has stopped: nothing more will be queued. The recorder writes what is left.
-  if (packets_ != nullptr) packets_->Close();
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (packets_ != nullptr) packets_->Close();
+  }
   if (record_thread_.joinable()) record_thread_.join();
 }
 
@@ -109,10 +111,17 @@ std::unique_ptr<ingest::VideoSource> CameraRunner::OpenSource() {
   so.max_reconnects = -1;
   so.realtime = options_.realtime_files;
   so.loop = options_.realtime_files;
-  so.packet_queue = packets_;
   so.read_ahead_frames = options_.read_ahead_frames;
   int64_t backoff_ms = 500;
   while (!stop_) {
+    if (recording_) {
+      // A source closes its queue when it fails to open or ends: the next one needs a new one.
+      std::lock_guard<std::mutex> lock(mu_);
+      if (packets_->closed()) {
+        packets_ = std::make_shared<ingest::PacketQueue>(options_.packet_queue_capacity);
+      }
+      so.packet_queue = packets_;
+    }
     absl::StatusOr<std::unique_ptr<ingest::VideoSource>> source =
         ingest::VideoSource::Open(so, clock_);
     if (source.ok()) {
@@ -205,6 +214,9 @@ void CameraRunner::AnalyticsLoop() {
     const std::string error = absl::StrCat("stream ended: ", end.message());
     spdlog::warn("camera {}: {}", options_.camera.id, error);
     SetError(error);
+    // Except at the end of a file read once: reading it again would stamp its frames with
+    // wall times before those already analysed and recorded.
+    if (end.code() == absl::StatusCode::kOutOfRange && !options_.realtime_files) break;
     {
       std::lock_guard<std::mutex> lock(mu_);
       ++health_.reconnects;
@@ -239,22 +251,45 @@ void CameraRunner::RecordLoop() {
   }
   int64_t paused_until_ms = 0;
   int64_t discarded = 0;
+  // Packets written when the last write failed; -1 while recording works. Recording has
+  // resumed only once a packet reaches a file again: after an error the writer drops packets
+  // until the next keyframe, and those Write() calls succeed without writing anything.
+  int64_t written_at_error = -1;
   auto publish = [&](const std::string* error) {
     const record::RecorderStats st = (*recorder)->stats();
     std::lock_guard<std::mutex> lock(mu_);
     health_.recording.segments = st.writer.segments_closed;
     health_.recording.bytes = st.writer.bytes_closed;
     packets_discarded_ = discarded;
-    health_.recording.active = paused_until_ms == 0;
+    health_.recording.active = written_at_error < 0;
     if (error != nullptr) health_.recording.error = *error;
   };
   int64_t last_publish_ms = 0;
-  bool paused_before = false;
+  std::shared_ptr<ingest::PacketQueue> queue;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    queue = packets_;
+  }
   for (;;) {
-    std::optional<ingest::EncodedPacket> packet = packets_->Pop(200);
+    std::optional<ingest::EncodedPacket> packet = queue->Pop(200);
     if (!packet) {
-      if (packets_->closed()) break;
-      if (stop_ && packets_->size() == 0) break;
+      if (queue->closed()) {
+        // That source is done. Stop() closes the last queue; otherwise the next source (a
+        // reconnection) gets a new one (OpenSource).
+        std::shared_ptr<ingest::PacketQueue> current;
+        {
+          std::lock_guard<std::mutex> lock(mu_);
+          current = packets_;
+        }
+        if (current != queue) {
+          queue = std::move(current);
+          continue;
+        }
+        if (stop_) break;
+        SleepUnlessStopped(100);
+        continue;
+      }
+      if (stop_ && queue->size() == 0) break;
       continue;
     }
     const int64_t now = clock_->MonotonicMs();
@@ -269,18 +304,20 @@ void CameraRunner::RecordLoop() {
     if (!written.ok()) {
       ++discarded;
       paused_until_ms = now + options_.record_retry_ms;
+      written_at_error = (*recorder)->stats().writer.packets_written;
       const std::string error = absl::StrCat("recording paused: ", written.message());
       spdlog::error("camera {}: {}; retrying in {} ms", options_.camera.id, error,
                     options_.record_retry_ms);
       publish(&error);
-      paused_before = true;
       continue;
     }
-    if (now - last_publish_ms >= 500) {
+    const bool resumed =
+        written_at_error >= 0 && (*recorder)->stats().writer.packets_written > written_at_error;
+    if (resumed) written_at_error = -1;
+    if (resumed || now - last_publish_ms >= 500) {
       last_publish_ms = now;
       const std::string cleared;
-      publish(paused_before ? &cleared : nullptr);
-      paused_before = false;
+      publish(resumed ? &cleared : nullptr);
     }
   }
   if (absl::Status closed = (*recorder)->Close(); !closed.ok()) {

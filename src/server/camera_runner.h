@@ -49,6 +49,7 @@ struct CameraRunnerOptions {
   std::string data_dir;      // Recordings go to DATA_DIR/recordings (record::SegmentWriter).
   std::string snapshot_dir;  // Best snapshots of tracks; "" = none.
   // File cameras play at their native speed and start over at their end, as a live camera.
+  // false: a file is read once, as fast as analytics takes it (tests).
   bool realtime_files = true;
   // Decoded detect frames kept ahead of analytics; when analytics falls behind, the oldest is
   // dropped and counted (SourceStats::frames_dropped).
@@ -108,7 +109,7 @@ class CameraRunner {
   record::SegmentIndex* const index_;
   const EventSink sink_;
   Clock* const clock_;
-  const std::shared_ptr<ingest::PacketQueue> packets_;
+  const bool recording_;  // record.mode is not off.
 
   std::atomic<bool> stop_{false};
   std::thread analytics_thread_;
@@ -119,6 +120,10 @@ class CameraRunner {
   mutable std::condition_variable frame_cv_;
   std::condition_variable stop_cv_;
   ingest::VideoSource* source_ = nullptr;  // Guarded by mu_; owned by AnalyticsLoop.
+  // Guarded by mu_: the packet queue of the current (or next) source; null when not
+  // recording. A source closes its queue when it ends or fails to open, so the next source
+  // gets a new one; the recorder moves on to it once it has written what the closed one held.
+  std::shared_ptr<ingest::PacketQueue> packets_;
   record::Recorder* recorder_ = nullptr;   // Guarded by mu_; owned by RecordLoop.
   std::optional<api::LiveFrame> latest_;   // Guarded by mu_.
   api::CameraHealth health_;               // Guarded by mu_; counters of closed sources.

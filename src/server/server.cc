@@ -84,7 +84,9 @@ absl::Status Server::Init() {
     }
   }
 
-  CUSTOS_ASSIGN_OR_RETURN(audit_, AuditTrail::Open(data_dir_));
+  audit::AuditLogOptions audit_options;
+  audit_options.data_dir = data_dir_;
+  CUSTOS_ASSIGN_OR_RETURN(audit_, audit::AuditLog::Open(audit_options));
   CUSTOS_ASSIGN_OR_RETURN(index_, record::SegmentIndex::Open(data_dir_));
   CUSTOS_ASSIGN_OR_RETURN(record::ReconcileReport reconciled, index_->Reconcile());
   spdlog::info(
@@ -214,6 +216,7 @@ void Server::Stop() {
   if (api_) api_->Stop();
   for (const auto& camera : cameras_) camera->Stop();
   if (retention_thread_.joinable()) retention_thread_.join();
+  if (audit_) Checkpoint();  // Sign what the last minute added.
 }
 
 int Server::port() const { return api_ ? api_->port() : 0; }
@@ -226,8 +229,15 @@ void Server::OnEvents(const std::vector<Event>& events) {
   for (const Event& event : events) bus_.Publish(event);
 }
 
+void Server::Checkpoint() {
+  if (auto signed_head = audit_->Checkpoint(); !signed_head.ok()) {
+    spdlog::error("audit checkpoint: {}", std::string(signed_head.status().message()));
+  }
+}
+
 void Server::RetentionLoop() {
   for (;;) {
+    Checkpoint();
     absl::StatusOr<retention::RetentionSummary> summary = retention_->RunOnce();
     if (!summary.ok()) {
       spdlog::error("retention: {}", std::string(summary.status().message()));

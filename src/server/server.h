@@ -8,7 +8,7 @@
 //   DATA_DIR/recordings/        segments and their index
 //   DATA_DIR/snapshots/         best snapshots of tracks
 //   DATA_DIR/retention/         deletion receipts
-//   DATA_DIR/audit/access.jsonl access records
+//   DATA_DIR/audit/             the tamper-evident audit log (docs/audit.md)
 //   DATA_DIR/tmp/               clips being sent
 #pragma once
 
@@ -23,13 +23,13 @@
 #include "absl/status/statusor.h"
 #include "api/api_server.h"
 #include "api/event_bus.h"
+#include "audit/audit_log.h"
 #include "auth/authenticator.h"
 #include "config/config.h"
 #include "infer/inference_service.h"
 #include "infer/model_manifest.h"
 #include "record/segment_index.h"
 #include "retention/retention_enforcer.h"
-#include "server/audit_trail.h"
 #include "server/camera_runner.h"
 #include "store/sqlite_event_store.h"
 
@@ -79,11 +79,13 @@ class Server {
   absl::Status Init();
   void OnEvents(const std::vector<Event>& events);
   void RetentionLoop();
+  // Signs the audit log's size if it grew (every minute and at shutdown).
+  void Checkpoint();
   absl::StatusOr<api::ClipFile> Clip(const std::string& camera, int64_t from_ms, int64_t to_ms);
 
   ServerOptions options_;
   std::string data_dir_;
-  std::unique_ptr<AuditTrail> audit_;
+  std::unique_ptr<audit::AuditLog> audit_;
   std::unique_ptr<record::SegmentIndex> index_;
   std::unique_ptr<store::SqliteEventStore> events_;
   std::unique_ptr<auth::Authenticator> auth_;

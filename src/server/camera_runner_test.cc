@@ -1,0 +1,382 @@
+// A camera supervisor on real video with the real detector: recorded segments that decode,
+// events of the people walking through, a live JPEG, tracks closed at Stop(), and a disk that
+// fills up and is freed again (recording pauses and resumes while analytics goes on).
+#include "server/camera_runner.h"
+
+#include <sys/mount.h>
+#include <sys/statvfs.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <chrono>
+#include <condition_variable>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <mutex>
+#include <opencv2/imgcodecs.hpp>
+#include <set>
+#include <thread>
+
+#include "absl/strings/ascii.h"
+#include "core/testing.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "infer/inference_service.h"
+#include "infer/model_manifest.h"
+#include "infer/openvino_detector.h"
+#include "record/record_test_util.h"
+
+namespace custos::server {
+namespace {
+
+namespace fs = std::filesystem;
+using ::testing::HasSubstr;
+
+absl::StatusOr<std::unique_ptr<Detector>> LoadDetector() {
+  auto specs = infer::LoadManifest(infer::DefaultManifestPath(), infer::DefaultModelsDir());
+  if (!specs.ok()) return specs.status();
+  auto spec = infer::FindModel(*specs, "nanodet-coco");
+  if (!spec.ok()) return spec.status();
+  if (!fs::exists(spec->FilePath())) {
+    return absl::NotFoundError("model not provisioned: " + spec->FilePath() + " (tools/setup.sh)");
+  }
+  auto detector = infer::OpenVinoDetector::Create(*spec, {});
+  if (!detector.ok()) return detector.status();
+  // As the server does: one batching service in front of the model.
+  auto service = infer::InferenceService::Create(*std::move(detector), {});
+  if (!service.ok()) return service.status();
+  return std::unique_ptr<Detector>(*std::move(service));
+}
+
+#define REQUIRE_DETECTOR(var)                                                           \
+  auto var##_or = LoadDetector();                                                       \
+  if (absl::IsNotFound(var##_or.status())) GTEST_SKIP() << var##_or.status().message(); \
+  ASSERT_TRUE(var##_or.ok()) << var##_or.status();                                      \
+  std::unique_ptr<Detector> var = *std::move(var##_or)
+
+struct CollectedEvents {
+  std::mutex mu;
+  std::vector<Event> events;
+  EventSink Sink() {
+    return [this](const std::vector<Event>& batch) {
+      std::lock_guard<std::mutex> lock(mu);
+      events.insert(events.end(), batch.begin(), batch.end());
+    };
+  }
+  std::vector<Event> Snapshot() {
+    std::lock_guard<std::mutex> lock(mu);
+    return events;
+  }
+  size_t Count(EventType type, const std::string& label) {
+    std::lock_guard<std::mutex> lock(mu);
+    return static_cast<size_t>(std::count_if(events.begin(), events.end(), [&](const Event& e) {
+      return e.type == type && e.label == label;
+    }));
+  }
+};
+
+template <typename Predicate>
+bool WaitFor(Predicate done, int timeout_ms) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (done()) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  return done();
+}
+
+CameraRunnerOptions PersonVideoCamera(const std::string& video, const std::string& data_dir) {
+  CameraRunnerOptions o;
+  o.camera.id = "entrance";
+  o.camera.name = "Entrance";
+  o.camera.url = video;
+  o.camera.detect.fps = 5;
+  o.camera.detect.height = 360;
+  o.camera.record.segment_s = 2;
+  o.data_dir = data_dir;
+  o.snapshot_dir = data_dir + "/snapshots";
+  o.realtime_files = false;
+  o.record_retry_ms = 200;
+  return o;
+}
+
+int64_t ClosedSegments(record::SegmentIndex& index) {
+  auto all = index.All();
+  if (!all.ok()) return -1;
+  return std::count_if(all->begin(), all->end(), [](const record::Segment& s) {
+    return s.state == record::SegmentState::kClosed;
+  });
+}
+
+// Every track_start has its track_end (same track id), and nothing else ended.
+void ExpectEveryTrackEnded(const std::vector<Event>& events) {
+  std::multiset<int64_t> started, ended;
+  for (const Event& e : events) {
+    if (e.type == EventType::kTrackStart) started.insert(e.track_id);
+    if (e.type == EventType::kTrackEnd) ended.insert(e.track_id);
+  }
+  EXPECT_EQ(started, ended);
+}
+
+// Holds the analytics thread in the sink at the first person's track_start until released,
+// so the test can stop the camera while that track is certainly open.
+struct HeldAtFirstPerson : CollectedEvents {
+  std::condition_variable cv;
+  bool held = false;
+  bool released = false;
+  EventSink Sink() {
+    return [this](const std::vector<Event>& batch) {
+      std::unique_lock<std::mutex> lock(mu);
+      events.insert(events.end(), batch.begin(), batch.end());
+      for (const Event& e : batch) {
+        if (e.type == EventType::kTrackStart && e.label == "person" && !released) {
+          held = true;
+          cv.notify_all();
+          cv.wait(lock, [this] { return released; });
+          break;
+        }
+      }
+    };
+  }
+  bool WaitHeld(int timeout_ms) {
+    std::unique_lock<std::mutex> lock(mu);
+    return cv.wait_for(lock, std::chrono::milliseconds(timeout_ms), [this] { return held; });
+  }
+  void Release() {
+    std::lock_guard<std::mutex> lock(mu);
+    released = true;
+    cv.notify_all();
+  }
+};
+
+TEST(CameraRunnerOnRealVideo, RecordsDecodableSegmentsRaisesPersonEventsAndClosesTracksOnStop) {
+  CUSTOS_REQUIRE_DATA(video, custos::testing::SharedData("video/one-by-one-person-detection.mp4"));
+  REQUIRE_DETECTOR(detector);
+  const fs::path dir = custos::testing::TempDir("runner-person");
+  auto index = record::SegmentIndex::Open(dir.string());
+  ASSERT_TRUE(index.ok()) << index.status();
+  HeldAtFirstPerson events;
+  auto runner = CameraRunner::Create(PersonVideoCamera(video, dir.string()), detector.get(),
+                                     index->get(), events.Sink(), Clock::Real());
+  ASSERT_TRUE(runner.ok()) << runner.status();
+  (*runner)->Start();
+  // The first person walks in at about 7 s of the video (read here as fast as analytics
+  // goes); the sink holds analytics there. The reader waits for analytics, and the recorder
+  // writes what was read: 2 s segments up to about 7 s.
+  const bool held = events.WaitHeld(60'000);
+  const bool recorded = WaitFor([&] { return ClosedSegments(**index) >= 2; }, 10'000);
+  const api::CameraHealth running = (*runner)->Health();
+  const std::optional<api::LiveFrame> latest = (*runner)->Latest();
+  // Stop with the person's track open: Stop() must end it (track_end), close the open
+  // segment and return promptly.
+  const auto stop_start = std::chrono::steady_clock::now();
+  std::thread stopper([&] { (*runner)->Stop(); });
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  events.Release();
+  stopper.join();
+  const double stop_s =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - stop_start).count();
+  ASSERT_TRUE(held) << "no person track_start; last_error: " << running.last_error;
+  ASSERT_TRUE(recorded) << "closed segments: " << ClosedSegments(**index);
+  EXPECT_LT(stop_s, 5.0);
+
+  // Health while running.
+  EXPECT_EQ(running.camera, "entrance");
+  EXPECT_TRUE(running.connected);
+  EXPECT_GT(running.last_frame_ms, 0);
+  EXPECT_TRUE(running.recording.active);
+  EXPECT_EQ(running.recording.error, "");
+  EXPECT_EQ(running.recording.mode, "continuous");
+
+  // Live view: a JPEG of the detect size (768x432 scaled to 360 rows).
+  ASSERT_TRUE(latest.has_value());
+  ASSERT_NE(latest->jpeg, nullptr);
+  const cv::Mat jpeg(1, static_cast<int>(latest->jpeg->size()), CV_8UC1,
+                     const_cast<char*>(latest->jpeg->data()));
+  const cv::Mat picture = cv::imdecode(jpeg, cv::IMREAD_COLOR);
+  ASSERT_FALSE(picture.empty()) << "live frame is not a JPEG";
+  EXPECT_EQ(picture.rows, 360);
+  EXPECT_EQ(picture.cols, 640);
+  EXPECT_EQ(latest->width, 640);
+  EXPECT_EQ(latest->height, 360);
+  EXPECT_GT(latest->seq, 1);
+
+  // Events: persons of this camera, in time order; every started track ended at Stop().
+  const std::vector<Event> all = events.Snapshot();
+  ASSERT_FALSE(all.empty());
+  for (size_t i = 0; i < all.size(); ++i) {
+    EXPECT_EQ(all[i].camera, "entrance");
+    EXPECT_FALSE(all[i].id.empty());
+    if (i > 0) {
+      EXPECT_GE(all[i].time_ms, all[i - 1].time_ms) << "event times go back";
+    }
+  }
+  EXPECT_EQ(events.Count(EventType::kTrackStart, "person"), 1u);
+  ExpectEveryTrackEnded(all);
+  EXPECT_GE(events.Count(EventType::kTrackEnd, "person"), 1u);
+
+  // Recordings: every segment closed by Stop(), on disk, decodable from a keyframe, and
+  // back to back in time.
+  auto segments = (*index)->All();
+  ASSERT_TRUE(segments.ok()) << segments.status();
+  ASSERT_GE(segments->size(), 2u);
+  int64_t previous_end_ms = 0;
+  for (size_t i = 0; i < segments->size(); ++i) {
+    const record::Segment& s = (*segments)[i];
+    const bool last = i + 1 == segments->size();  // Cut short by Stop().
+    EXPECT_EQ(s.state, record::SegmentState::kClosed) << s.path;
+    EXPECT_EQ(s.camera, "entrance");
+    EXPECT_GT(s.end_ms, s.start_ms) << s.path;
+    EXPECT_GE(s.start_ms, previous_end_ms - 200) << "segments overlap: " << s.path;
+    previous_end_ms = s.end_ms;
+    ASSERT_TRUE(fs::exists(dir / s.path)) << s.path;
+    EXPECT_EQ(static_cast<int64_t>(fs::file_size(dir / s.path)), s.bytes) << s.path;
+    auto decoded = record::testing::DecodeFile((dir / s.path).string());
+    ASSERT_TRUE(decoded.ok()) << s.path << ": " << decoded.status();
+    EXPECT_TRUE(decoded->first_packet_key) << s.path;
+    EXPECT_GE(decoded->frames, last ? 1 : 20) << s.path;  // 2 s at 10 fps, at least.
+    EXPECT_EQ(decoded->errors, 0) << s.path;
+  }
+  EXPECT_EQ((*runner)->Health().recording.segments, static_cast<int64_t>(segments->size()));
+  runner->reset();
+  fs::remove_all(dir);
+}
+
+// A tmpfs of a few MB, unmounted when the test ends.
+class SmallDisk {
+ public:
+  explicit SmallDisk(const fs::path& where) : path_(where) {
+    fs::create_directories(path_);
+    if (::mount("tmpfs", path_.c_str(), "tmpfs", 0, "size=4m,mode=0700") == 0) {
+      mounted_ = true;
+    } else {
+      error_ = std::strerror(errno);
+    }
+  }
+  ~SmallDisk() {
+    if (mounted_) ::umount2(path_.c_str(), MNT_DETACH);
+  }
+  bool mounted() const { return mounted_; }
+  const std::string& error() const { return error_; }
+  int64_t free_bytes() const {
+    struct statvfs vfs {};
+    if (::statvfs(path_.c_str(), &vfs) != 0) return -1;
+    return static_cast<int64_t>(vfs.f_bavail) * static_cast<int64_t>(vfs.f_frsize);
+  }
+
+ private:
+  fs::path path_;
+  bool mounted_ = false;
+  std::string error_;
+};
+
+TEST(CameraRunnerOnRealVideo, AFullDiskPausesRecordingNotAnalyticsAndRecordingResumesWhenFreed) {
+  CUSTOS_REQUIRE_DATA(video, custos::testing::SharedData("video/one-by-one-person-detection.mp4"));
+  REQUIRE_DETECTOR(detector);
+  const fs::path dir = custos::testing::TempDir("runner-full-disk");
+  const fs::path data = dir / "disk";
+  {
+    SmallDisk disk(data);
+    if (!disk.mounted()) {
+      fs::remove_all(dir);
+      GTEST_SKIP() << "cannot mount a 4 MB tmpfs at " << data << " (" << disk.error()
+                   << "); this test needs root or CAP_SYS_ADMIN";
+    }
+    auto index = record::SegmentIndex::Open(data.string());
+    ASSERT_TRUE(index.ok()) << index.status();
+    // Leave about two seconds of video's worth of space (the video is ~24 KB/s), so the disk
+    // is full before the first person walks in (7 s into the video).
+    const fs::path filler = data / "filler";
+    {
+      const int64_t size = disk.free_bytes() - 64 * 1024;
+      ASSERT_GT(size, 0);
+      std::ofstream out(filler, std::ios::binary);
+      const std::string block(64 * 1024, 'f');
+      for (int64_t written = 0; written < size; written += static_cast<int64_t>(block.size())) {
+        out.write(block.data(), static_cast<std::streamsize>(std::min<int64_t>(
+                                    static_cast<int64_t>(block.size()), size - written)));
+      }
+      out.close();
+      ASSERT_TRUE(out.good());
+    }
+    CollectedEvents events;
+    CameraRunnerOptions options = PersonVideoCamera(video, data.string());
+    options.snapshot_dir = (dir / "snapshots").string();  // Not on the small disk.
+    options.realtime_files = true;  // A live camera: the file plays at its speed.
+    auto runner =
+        CameraRunner::Create(options, detector.get(), index->get(), events.Sink(), Clock::Real());
+    ASSERT_TRUE(runner.ok()) << runner.status();
+    (*runner)->Start();
+
+    // The disk fills up: recording pauses and says why.
+    ASSERT_TRUE(WaitFor([&] { return !(*runner)->Health().recording.active; }, 30'000))
+        << "recording never paused; free bytes: " << disk.free_bytes();
+    const api::CameraHealth paused = (*runner)->Health();
+    const std::string reason = absl::AsciiStrToLower(paused.recording.error);
+    EXPECT_TRUE(reason.find("disk") != std::string::npos ||
+                reason.find("space") != std::string::npos)
+        << paused.recording.error;
+    EXPECT_THAT(paused.recording.error, HasSubstr("recording paused"));
+    const int64_t segments_when_paused = paused.recording.segments;
+
+    // Analytics goes on: frames and events keep coming while recording is paused.
+    const int64_t seq_when_paused = (*runner)->Latest() ? (*runner)->Latest()->seq : 0;
+    const size_t events_when_paused = events.Snapshot().size();
+    // Health must say "paused" the whole time, not only right after each failed attempt.
+    int shown_active = 0;
+    EXPECT_TRUE(WaitFor(
+        [&] {
+          if ((*runner)->Health().recording.active) ++shown_active;
+          auto latest = (*runner)->Latest();
+          return latest && latest->seq >= seq_when_paused + 10 &&
+                 events.Snapshot().size() > events_when_paused;
+        },
+        30'000))
+        << "analytics stalled while the disk was full: seq " << seq_when_paused << " -> "
+        << ((*runner)->Latest() ? (*runner)->Latest()->seq : 0) << ", events " << events_when_paused
+        << " -> " << events.Snapshot().size();
+    const api::CameraHealth still = (*runner)->Health();
+    EXPECT_EQ(shown_active, 0) << "health showed recording active while the disk was full";
+    EXPECT_FALSE(still.recording.active) << "the disk is still full";
+    EXPECT_TRUE(still.connected);
+    EXPECT_GT(still.recording.packets_dropped, 0);
+
+    // Space is freed: recording resumes on its own and new segments are closed.
+    fs::remove(filler);
+    const bool resumed = WaitFor(
+        [&] {
+          const api::CameraHealth h = (*runner)->Health();
+          return h.recording.active && h.recording.error.empty() &&
+                 h.recording.segments >= segments_when_paused + 2;
+        },
+        30'000);
+    const api::CameraHealth after = (*runner)->Health();
+    (*runner)->Stop();
+    EXPECT_TRUE(resumed) << "active=" << after.recording.active << " error='"
+                         << after.recording.error << "' segments " << segments_when_paused << " -> "
+                         << after.recording.segments;
+
+    // The index agrees with the files; segments written after the pause decode.
+    auto segments = (*index)->All();
+    ASSERT_TRUE(segments.ok()) << segments.status();
+    int decodable = 0;
+    for (const record::Segment& s : *segments) {
+      EXPECT_NE(s.state, record::SegmentState::kOpen) << s.path;
+      ASSERT_TRUE(fs::exists(data / s.path)) << s.path;
+      if (s.state != record::SegmentState::kClosed) continue;
+      auto decoded = record::testing::DecodeFile((data / s.path).string());
+      ASSERT_TRUE(decoded.ok()) << s.path << ": " << decoded.status();
+      EXPECT_EQ(decoded->errors, 0) << s.path;
+      if (decoded->frames > 0) ++decodable;
+    }
+    EXPECT_GE(decodable, segments_when_paused + 2);
+    runner->reset();
+    index->reset();
+  }
+  fs::remove_all(dir);
+}
+
+}  // namespace
+}  // namespace custos::server
