@@ -156,11 +156,6 @@ bool EventMatches(const EventQuery& query, const Event& event) {
          (query.zone.empty() || event.zone == query.zone);
 }
 
-json LocationJson(const std::optional<config::Location>& location) {
-  if (!location) return nullptr;
-  return {{"lat", location->lat}, {"lon", location->lon}};
-}
-
 std::string_view HttpErrorMessage(int status) {
   switch (status) {
     case 400:
@@ -492,9 +487,11 @@ absl::Status ApiServer::Handle(const Route& route, const httplib::Request& req,
     case RouteId::kRecordings:
       return HandleRecordings(PathParam(route.path, req.path, "camera"), req, res);
     case RouteId::kClip:
-      return HandleClip(PathParam(route.path, req.path, "camera"), /*download=*/false, req, res);
+      return HandleClip(PathParam(route.path, req.path, "camera"), /*download=*/false, caller, req,
+                        res);
     case RouteId::kDownload:
-      return HandleClip(PathParam(route.path, req.path, "camera"), /*download=*/true, req, res);
+      return HandleClip(PathParam(route.path, req.path, "camera"), /*download=*/true, caller, req,
+                        res);
     case RouteId::kSnapshot:
       return HandleSnapshot(PathParam(route.path, req.path, "event"), res);
     case RouteId::kCounts:
@@ -509,6 +506,32 @@ absl::Status ApiServer::Handle(const Route& route, const httplib::Request& req,
       return HandleSetDisabled(caller, PathParam(route.path, req.path, "username"), false, res);
     case RouteId::kUiConfig:
       return HandleUiConfig(res);
+    case RouteId::kPolicy:
+      return HandlePolicy(res);
+    case RouteId::kAddLegalBasis:
+    case RouteId::kRevokeLegalBasis:
+    case RouteId::kAddFaceAuthorisation:
+    case RouteId::kRevokeFaceAuthorisation:
+    case RouteId::kAddAssembly:
+    case RouteId::kRevokeAssembly:
+    case RouteId::kRequestApproval:
+    case RouteId::kApprove:
+    case RouteId::kReject:
+    case RouteId::kPlaceHold:
+    case RouteId::kReleaseHold:
+      return HandlePolicyChange(route, caller, req, res);
+    case RouteId::kAuditEntries:
+      return HandleAuditEntries(caller, req, res);
+    case RouteId::kAuditProof:
+      return HandleAuditProof(req, res);
+    case RouteId::kPublicConsistency:
+      return HandlePublicConsistency(req, res);
+    case RouteId::kPublicCheckpoint:
+      return HandlePublicCheckpoint(res);
+    case RouteId::kPublicRegisterCsv:
+      return HandlePublicRegisterCsv(res);
+    case RouteId::kPublicStats:
+      return HandlePublicStats(res);
   }
   return absl::InternalError("route without a handler");
 }
@@ -730,37 +753,7 @@ absl::Status ApiServer::HandleEventStream(const httplib::Request& req, httplib::
 }
 
 absl::Status ApiServer::HandlePublicRegister(httplib::Response& res) {
-  json cameras = json::array();
-  for (const config::CameraConfig& camera : deps_.cameras()) {
-    // Only what the configuration states and the code does: no legal basis is configured
-    // yet (the accountability work adds it), so none is claimed.
-    json zones = json::array();
-    bool loitering = false;
-    for (const config::ZoneConfig& zone : camera.zones) {
-      zones.push_back(zone.name);
-      loitering = loitering || zone.loiter_s > 0;
-    }
-    json lines = json::array();
-    for (const config::LineConfig& line : camera.lines) lines.push_back(line.name);
-    cameras.push_back({{"id", camera.id},
-                       {"name", camera.name},
-                       {"enabled", camera.enabled},
-                       {"location", LocationJson(camera.location)},
-                       {"purpose", camera.purpose.empty() ? json(nullptr) : json(camera.purpose)},
-                       {"recording", config::RecordModeName(camera.record.mode)},
-                       {"capabilities",
-                        {{"object_detection", camera.enabled},
-                         {"zones", std::move(zones)},
-                         {"counting_lines", std::move(lines)},
-                         {"loitering_alerts", loitering},
-                         {"face_recognition", false},
-                         {"plate_recognition", false}}}});
-  }
-  json body = {{"operator", nullptr},
-               {"generated_ms", deps_.clock->WallMs()},
-               {"cameras", std::move(cameras)}};
-  if (!options_.register_operator.empty()) body["operator"] = options_.register_operator;
-  WriteJson(res, 200, body);
+  WriteJson(res, 200, PublicRegister());
   return absl::OkStatus();
 }
 

@@ -27,6 +27,13 @@
 #include "nlohmann/json.hpp"
 #include "record/segment_index.h"
 
+namespace custos::audit {
+class AuditLog;
+}
+namespace custos::policy {
+class PolicyEngine;
+}
+
 namespace httplib {
 class Server;
 struct Request;
@@ -87,6 +94,15 @@ struct ClipFile {
   std::string sha256 = {};  // Hex.
   int64_t start_ms = 0;     // What the clip covers, UTC ms.
   int64_t end_ms = 0;
+};
+
+// How an export is made (ApiServerDeps::export_clip).
+struct ExportRequest {
+  std::string camera = {};
+  int64_t from_ms = 0;
+  int64_t to_ms = 0;
+  std::string export_id = {};  // Watermarked into every frame.
+  bool blur = true;            // Faces (and plates) blurred; false only with an approval.
 };
 
 // What the web UI needs before login (GET /public/ui.json).
@@ -154,11 +170,23 @@ struct ApiServerDeps {
   // Optional (clips answer 503 without it): cuts [from_ms, to_ms) of a camera into a file.
   std::function<absl::StatusOr<ClipFile>(const std::string& camera, int64_t from_ms, int64_t to_ms)>
       clip = {};
+  // Optional (downloads answer 503 without it): cuts, masks, watermarks and encodes an export
+  // into a file.
+  std::function<absl::StatusOr<ClipFile>(const ExportRequest& request)> export_clip = {};
   // Where events' snapshot references resolve; "" = snapshots answer 404.
   std::string snapshot_dir = {};
   // Folder of the built web UI (index.html, assets/); "" = no UI, only the API.
   std::string web_root = {};
   UiConfig ui = {};
+  // Optional (policy routes answer 503 without it): legal bases, authorisations, assemblies,
+  // four-eyes approvals, evidence holds; also what the register says about face recognition.
+  policy::PolicyEngine* policy = nullptr;
+  // Optional (audit routes and the public checkpoint answer 503 without it).
+  audit::AuditLog* audit = nullptr;
+  // Retention defaults, for the register's per-camera retention.
+  config::RetentionConfig retention = {};
+  // Optional (/public/stats.json answers 503 without it): the public monthly statistics.
+  std::function<absl::StatusOr<nlohmann::json>()> public_stats = {};
 };
 
 // Owns an HTTP server (cpp-httplib) on its own threads. Thread-safe: Start(), Stop() and
@@ -222,8 +250,11 @@ class ApiServer {
   absl::Status HandleLiveMjpeg(std::string_view camera, httplib::Response& res);
   absl::Status HandleRecordings(std::string_view camera, const httplib::Request& req,
                                 httplib::Response& res);
-  absl::Status HandleClip(std::string_view camera, bool download, const httplib::Request& req,
-                          httplib::Response& res);
+  absl::Status HandleClip(std::string_view camera, bool download, const Caller& caller,
+                          const httplib::Request& req, httplib::Response& res);
+  // Playback older than 24 h needs a legal basis (`legal_basis` parameter) in force.
+  absl::Status CheckOldPlayback(std::string_view camera, int64_t from_ms, const Caller& caller,
+                                const httplib::Request& req, std::string* legal_basis) const;
   absl::Status HandleSnapshot(std::string_view event_id, httplib::Response& res);
   absl::Status HandleCounts(const httplib::Request& req, httplib::Response& res);
   absl::Status HandleUsers(const Caller& caller, httplib::Response& res);
@@ -232,6 +263,18 @@ class ApiServer {
   absl::Status HandleSetDisabled(const Caller& caller, std::string_view username, bool disabled,
                                  httplib::Response& res);
   absl::Status HandleUiConfig(httplib::Response& res);
+  // Policy, audit log and transparency: api/policy_handlers.cc.
+  nlohmann::json PublicRegister() const;
+  absl::Status HandlePublicRegisterCsv(httplib::Response& res);
+  absl::Status HandlePublicStats(httplib::Response& res);
+  absl::Status HandlePublicCheckpoint(httplib::Response& res);
+  absl::Status HandlePublicConsistency(const httplib::Request& req, httplib::Response& res);
+  absl::Status HandleAuditEntries(const Caller& caller, const httplib::Request& req,
+                                  httplib::Response& res);
+  absl::Status HandleAuditProof(const httplib::Request& req, httplib::Response& res);
+  absl::Status HandlePolicy(httplib::Response& res);
+  absl::Status HandlePolicyChange(const Route& route, const Caller& caller,
+                                  const httplib::Request& req, httplib::Response& res);
   // GET of a path outside the API: a file of the web UI, or index.html for client routes.
   void ServeUi(const httplib::Request& req, httplib::Response& res);
 
@@ -254,6 +297,10 @@ class ApiServer {
   // Open event-stream subscriptions, cancelled by Stop() so their handlers return.
   absl::flat_hash_set<std::shared_ptr<EventSubscription>> streams_ ABSL_GUARDED_BY(mu_);
 };
+
+// The object an unblurred export's approval request must name: "<camera>/<from_ms>-<to_ms>",
+// the exact range of the export.
+std::string ExportObject(std::string_view camera, int64_t from_ms, int64_t to_ms);
 
 // The OpenAPI 3.1 document, src/api/openapi.json as embedded at build time.
 std::string_view OpenApiJson();

@@ -15,12 +15,15 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "api/routes.h"
 #include "api/strings.h"
+#include "audit/audit_log.h"
 #include "core/testing.h"
 #include "core/ulid.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "policy/policy_engine.h"
 #include "store/sqlite_event_store.h"
 
 namespace custos::api {
@@ -128,6 +131,30 @@ class ApiServerTest : public ::testing::Test {
       segment.state = record::SegmentState::kClosed;
       ASSERT_TRUE(index_->Add(segment).ok());
     }
+    policy::PolicyEngineOptions policy_options;
+    policy_options.path = ":memory:";
+    config::Config config;
+    config.cameras = cameras_;
+    policy_options.cameras = policy::CamerasFromConfig(config);
+    absl::StatusOr<std::unique_ptr<policy::PolicyEngine>> engine = policy::PolicyEngine::Create(
+        policy_options, {.clock = &clock_, .auditor = &policy_auditor_, .segments = index_.get()});
+    ASSERT_TRUE(engine.ok()) << engine.status();
+    policy_ = *std::move(engine);
+    absl::StatusOr<std::unique_ptr<audit::AuditLog>> audit =
+        audit::AuditLog::Open({.data_dir = dir_.string(), .origin = "", .clock = &clock_});
+    ASSERT_TRUE(audit.ok()) << audit.status();
+    audit_ = *std::move(audit);
+    for (int i = 0; i < 5; ++i) {  // Checkpoints at sizes 3 and 5.
+      audit::AuditEntry entry;
+      entry.actor = "system";
+      entry.action = "test";
+      entry.object = std::to_string(i);
+      entry.result = "ok";
+      ASSERT_TRUE(audit_->Append(entry).ok());
+      if (i == 2 || i == 4) {
+        ASSERT_TRUE(audit_->Checkpoint().ok());
+      }
+    }
     fs::create_directories(dir_ / "snapshots" / "entrance");
     {
       std::ofstream jpeg(dir_ / "snapshots" / "entrance" / "7.jpg");
@@ -144,6 +171,8 @@ class ApiServerTest : public ::testing::Test {
     if (server_) server_->Stop();
     server_.reset();
     auth_.reset();
+    policy_.reset();
+    audit_.reset();
     fs::remove_all(dir_);
   }
 
@@ -191,9 +220,25 @@ class ApiServerTest : public ::testing::Test {
                       .start_ms = from_ms,
                       .end_ms = to_ms};
     };
+    deps.export_clip = [this](const ExportRequest& request) -> absl::StatusOr<ClipFile> {
+      exports_.push_back(request);
+      const fs::path path = dir_ / absl::StrCat("export-", request.export_id, ".mp4");
+      std::ofstream(path) << (request.blur ? "blurred:" : "clear:") << request.export_id;
+      return ClipFile{.path = path.string(),
+                      .bytes = static_cast<int64_t>(fs::file_size(path)),
+                      .sha256 = std::string(64, 'e'),
+                      .start_ms = request.from_ms,
+                      .end_ms = request.to_ms};
+    };
     deps.snapshot_dir = (dir_ / "snapshots").string();
     deps.web_root = (dir_ / "web").string();
     deps.ui = {.site_name = "Test City", .tile_url = "https://{s}.tiles.example/{z}/{x}/{y}.png"};
+    deps.policy = policy_.get();
+    deps.audit = audit_.get();
+    deps.retention.video_hours = 48;
+    deps.public_stats = []() -> absl::StatusOr<json> {
+      return json{{"months", json::array({{{"month", "2023-11"}, {"searches", 4}}})}};
+    };
     absl::StatusOr<std::unique_ptr<ApiServer>> server = ApiServer::Create(options, deps);
     ASSERT_TRUE(server.ok()) << server.status();
     server_ = *std::move(server);
@@ -286,7 +331,11 @@ class ApiServerTest : public ::testing::Test {
   std::vector<config::CameraConfig> cameras_;
   std::unique_ptr<record::SegmentIndex> index_;
   std::atomic<int> clips_{0};
+  std::vector<ExportRequest> exports_;
   ApiServerOptions options_{.threads = 8, .max_event_streams = 4, .stream_heartbeat_ms = 100};
+  policy::InMemoryPolicyAuditor policy_auditor_;
+  std::unique_ptr<policy::PolicyEngine> policy_;
+  std::unique_ptr<audit::AuditLog> audit_;
   std::unique_ptr<ApiServer> server_;
   std::string escaping_event_;
 
@@ -358,7 +407,8 @@ std::string SampleTarget(const Route& route) {
     case RouteId::kClip:
       return absl::StrCat("/api/cameras/entrance/clip.mp4?from=", kT0, "&to=", kT0 + 20'000);
     case RouteId::kDownload:
-      return absl::StrCat("/api/cameras/entrance/download.mp4?from=", kT0, "&to=", kT0 + 20'000);
+      return absl::StrCat("/api/cameras/entrance/download.mp4?from=", kT0, "&to=", kT0 + 20'000,
+                          "&case=C-1");
     case RouteId::kSnapshot:
       return absl::StrCat("/api/events/", ApiServerTest::snapshot_event_, "/snapshot.jpg");
     case RouteId::kCounts:
@@ -371,6 +421,32 @@ std::string SampleTarget(const Route& route) {
       return "/api/users/temp/disable";
     case RouteId::kEnableUser:
       return "/api/users/temp/enable";
+    case RouteId::kRevokeFaceAuthorisation:
+      return "/api/face-authorisations/01ARZ3NDEKTSV4RRFFQ69G5FAV/revoke";
+    case RouteId::kRevokeAssembly:
+      return "/api/assemblies/01ARZ3NDEKTSV4RRFFQ69G5FAV/revoke";
+    case RouteId::kApprove:
+      return "/api/approvals/01ARZ3NDEKTSV4RRFFQ69G5FAV/approve";
+    case RouteId::kReject:
+      return "/api/approvals/01ARZ3NDEKTSV4RRFFQ69G5FAV/reject";
+    case RouteId::kReleaseHold:
+      return "/api/holds/01ARZ3NDEKTSV4RRFFQ69G5FAV/release";
+    case RouteId::kAuditEntries:
+      return "/api/audit/entries?from=0&limit=2";
+    case RouteId::kAuditProof:
+      return "/api/audit/proof?index=1";
+    case RouteId::kPublicConsistency:
+      return "/public/audit/consistency?from=3";
+    case RouteId::kPolicy:
+    case RouteId::kAddLegalBasis:
+    case RouteId::kRevokeLegalBasis:
+    case RouteId::kAddFaceAuthorisation:
+    case RouteId::kAddAssembly:
+    case RouteId::kRequestApproval:
+    case RouteId::kPlaceHold:
+    case RouteId::kPublicCheckpoint:
+    case RouteId::kPublicRegisterCsv:
+    case RouteId::kPublicStats:
     case RouteId::kUsers:
     case RouteId::kCreateUser:
     case RouteId::kUiConfig:
@@ -408,7 +484,14 @@ TEST_F(ApiServerTest, EveryRouteAllowsExactlyTheRolesItsPermissionAllows) {
       }
       const Reply reply = Call(std::string(MethodName(route.method)), SampleTarget(route), headers,
                                body, route.streams);
+      // Allowed callers of policy changes send an empty body here (400) or name an unknown
+      // request (404): what matters is that they pass the route's permission check.
       int expected = route.id == RouteId::kCreateUser ? 201 : 200;
+      if (route.method == Method::kPost && route.json_body && route.path != "/api/login" &&
+          route.id != RouteId::kCreateUser) {
+        expected = 400;
+      }
+      if (route.id == RouteId::kApprove) expected = 404;
       if (!caller) {
         expected = route.access == Access::kAnyone ? 200 : 401;
       } else if (!auth::Allows(*caller, route.permission)) {
@@ -647,14 +730,19 @@ TEST_F(ApiServerTest, ClipsStreamTheFileWithRangesAndDownloadsAreAttachments) {
   Reply part = Call("GET", "/api/cameras/entrance/clip.mp4" + range, ranged);
   EXPECT_EQ(part.status, 206);
   EXPECT_EQ(part.body, "2345");
-  Reply download = Call("GET", "/api/cameras/entrance/download.mp4" + range, session);
-  ASSERT_EQ(download.status, 200);
+  Reply download = Call("GET", "/api/cameras/entrance/download.mp4" + range + "&case=C-1", session);
+  ASSERT_EQ(download.status, 200) << download.body;
+  const std::string export_id = download.Header("X-Custos-Export-Id");
+  EXPECT_EQ(export_id.size(), 26u);
   EXPECT_THAT(download.Header("Content-Disposition"),
-              HasSubstr(absl::StrCat("attachment; filename=\"custos-entrance-", kT0, ".mp4\"")));
+              HasSubstr(absl::StrCat("attachment; filename=\"custos-entrance-", kT0, "-", export_id,
+                                     ".mp4\"")));
+  EXPECT_EQ(download.body, "blurred:" + export_id);
   // The temporary files are gone once sent.
   std::this_thread::sleep_for(std::chrono::milliseconds(100));
   for (const auto& entry : fs::directory_iterator(dir_)) {
     EXPECT_FALSE(absl::StartsWith(entry.path().filename().string(), "clip-")) << entry.path();
+    EXPECT_FALSE(absl::StartsWith(entry.path().filename().string(), "export-")) << entry.path();
   }
   Reply nothing =
       Call("GET",
@@ -943,6 +1031,321 @@ TEST_F(ApiServerTest, HealthReportsTheProvidersNumbers) {
 TEST_F(ApiServerTest, CreateRefusesMissingDependenciesAndStartTwiceIsAnError) {
   EXPECT_EQ(ApiServer::Create({}, {}).status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(server_->Start().code(), absl::StatusCode::kFailedPrecondition);
+}
+
+// A legal basis covering every act at every camera, in force for a day from `now`.
+policy::LegalBasis Basis(const std::string& reference, policy::LegalBasisType type,
+                         const std::string& authority, int64_t now) {
+  policy::LegalBasis basis;
+  basis.reference = reference;
+  basis.type = type;
+  basis.issuing_authority = authority;
+  basis.valid_from_ms = now - 1;
+  basis.expires_ms = now + 86'400'000;
+  return basis;
+}
+
+// A legal basis covering every act at every camera, valid for a year from the fake clock.
+json BasisBody(const std::string& reference, int64_t now) {
+  return {{"reference", reference},
+          {"type", "court_order"},
+          {"issuing_authority", "District Court"},
+          {"valid_from_ms", now - 1000},
+          {"expires_ms", now + 365LL * 24 * 3'600'000}};
+}
+
+TEST_F(ApiServerTest, PolicyRequestsNeedALegalBasisAndASecondPerson) {
+  const int64_t now = clock_.WallMs();
+  ASSERT_TRUE(auth_->CreateUser(kRoot, {"sam", kPassword, Role::kSupervisor}).ok());
+  const httplib::Headers admin = WithSession(LoginAs(Role::kAdmin));
+  const httplib::Headers investigator = WithSession(LoginAs(Role::kInvestigator));
+  const httplib::Headers supervisor = WithSession(LoginAs(Role::kSupervisor));
+  const json request = {{"kind", "unblurred_export"},
+                        {"object_id", "export-1"},
+                        {"legal_basis_ref", "Case 2026/17"},
+                        {"camera", "entrance"},
+                        {"reason", "identify the suspect of the 3 March robbery"}};
+
+  // No such legal basis yet: refused, with the reason.
+  Reply refused = Call("POST", "/api/approvals", investigator, request.dump());
+  EXPECT_EQ(refused.status, 403) << refused.body;
+  EXPECT_THAT(refused.ErrorMessage(), HasSubstr("Case 2026/17"));
+
+  // Malformed records get a 400 that names the field.
+  json bad = BasisBody("Case 2026/17", now);
+  bad["expires_ms"] = "next year";
+  Reply malformed = Call("POST", "/api/legal-bases", admin, bad.dump());
+  EXPECT_EQ(malformed.status, 400);
+  EXPECT_THAT(malformed.ErrorMessage(), HasSubstr("expires_ms"));
+  bad = BasisBody("Case 2026/17", now);
+  bad["created_by"] = "someone else";
+  EXPECT_EQ(Call("POST", "/api/legal-bases", admin, bad.dump()).status, 400);
+  // Only the admin manages policies.
+  EXPECT_EQ(Call("POST", "/api/legal-bases", investigator, BasisBody("X", now).dump()).status, 403);
+
+  Reply basis = Call("POST", "/api/legal-bases", admin, BasisBody("Case 2026/17", now).dump());
+  ASSERT_EQ(basis.status, 201) << basis.body;
+  EXPECT_EQ(basis.Json()["created_by"], "admin");
+
+  Reply made = Call("POST", "/api/approvals", investigator, request.dump());
+  ASSERT_EQ(made.status, 201) << made.body;
+  const std::string id = made.Json()["id"];
+  EXPECT_EQ(made.Json()["status"], "pending");
+
+  // The requester's own supervisor role would not help: a supervisor's own request cannot be
+  // approved by the same supervisor.
+  json own = request;
+  own["object_id"] = "export-2";
+  Reply own_made = Call("POST", "/api/approvals", supervisor, own.dump());
+  ASSERT_EQ(own_made.status, 201) << own_made.body;
+  Reply self = Call(
+      "POST", absl::StrCat("/api/approvals/", own_made.Json()["id"].get<std::string>(), "/approve"),
+      supervisor);
+  EXPECT_EQ(self.status, 403);
+  EXPECT_THAT(self.ErrorMessage(), HasSubstr("yourself"));
+  // Investigators cannot approve at all.
+  EXPECT_EQ(Call("POST", absl::StrCat("/api/approvals/", id, "/approve"), investigator).status,
+            403);
+
+  Reply approved = Call("POST", absl::StrCat("/api/approvals/", id, "/approve"), supervisor);
+  ASSERT_EQ(approved.status, 200) << approved.body;
+  EXPECT_EQ(approved.Json()["status"], "approved");
+  EXPECT_EQ(approved.Json()["decided_by"], "supervisor");
+  // Decided once: a second supervisor cannot reject it afterwards.
+  Reply sam = Login("sam");
+  const std::string sam_cookie = sam.Header("Set-Cookie");
+  const SessionCreds sam_creds{sam_cookie.substr(0, sam_cookie.find(';')),
+                               sam.Json().value("csrf_token", "")};
+  Reply twice = Call("POST", absl::StrCat("/api/approvals/", id, "/reject"), WithSession(sam_creds),
+                     json({{"reason", "too late"}}).dump());
+  EXPECT_EQ(twice.status, 400) << twice.body;
+  EXPECT_THAT(twice.ErrorMessage(), HasSubstr("already approved"));
+
+  // The auditor sees the records; a viewer does not.
+  Reply listed = Call("GET", "/api/policy", WithSession(LoginAs(Role::kAuditor)));
+  ASSERT_EQ(listed.status, 200) << listed.body;
+  EXPECT_EQ(listed.Json()["legal_bases"].size(), 1u);
+  EXPECT_EQ(listed.Json()["approvals"].size(), 2u);
+  EXPECT_EQ(Call("GET", "/api/policy", WithSession(LoginAs(Role::kViewer))).status, 403);
+
+  // Every change and every refusal reached the auditor.
+  int refusals = 0;
+  int changes = 0;
+  for (const policy::PolicyChange& change : policy_auditor_.records()) {
+    (change.result == policy::PolicyResult::kDenied ? refusals : changes)++;
+  }
+  EXPECT_GE(refusals, 2);  // No basis; self-approval.
+  EXPECT_EQ(changes, 4);   // Basis, two requests, one approval.
+}
+
+TEST_F(ApiServerTest, FaceRecognitionShowsInTheRegisterOnlyUnderAnAuthorisationOutsideAssemblies) {
+  const int64_t now = clock_.WallMs();
+  const httplib::Headers admin = WithSession(LoginAs(Role::kAdmin));
+  const httplib::Headers supervisor = WithSession(LoginAs(Role::kSupervisor));
+  auto face_on = [this](const std::string& camera) {
+    const json reg = Call("GET", "/public/register.json").Json();
+    for (const json& c : reg["cameras"]) {
+      if (c["id"] == camera) return c["capabilities"]["face_recognition"].get<bool>();
+    }
+    ADD_FAILURE() << camera;
+    return true;
+  };
+  EXPECT_FALSE(face_on("entrance"));
+
+  ASSERT_EQ(Call("POST", "/api/legal-bases", admin, BasisBody("Order 7", now).dump()).status, 201);
+  Reply request = Call("POST", "/api/approvals", admin,
+                       json({{"kind", "face_authorisation"},
+                             {"object_id", "Missing child, May 2026"},
+                             {"legal_basis_ref", "Order 7"},
+                             {"reason", "search for a missing child near the entrance"}})
+                           .dump());
+  ASSERT_EQ(request.status, 201) << request.body;
+  const std::string approval = request.Json()["id"];
+  // Without the approval the authorisation is refused.
+  json authorisation = {{"name", "Missing child, May 2026"},
+                        {"legal_basis_ref", "Order 7"},
+                        {"approval_id", approval},
+                        {"cameras", {"entrance"}},
+                        {"start_ms", now - 1000},
+                        {"end_ms", now + 3'600'000},
+                        {"purpose", "missing_person"},
+                        {"issuing_authority", "District Court"},
+                        {"expires_ms", now + 3'600'000}};
+  Reply early = Call("POST", "/api/face-authorisations", admin, authorisation.dump());
+  EXPECT_EQ(early.status, 403) << early.body;
+  EXPECT_FALSE(face_on("entrance"));
+
+  ASSERT_EQ(Call("POST", absl::StrCat("/api/approvals/", approval, "/approve"), supervisor).status,
+            200);
+  Reply added = Call("POST", "/api/face-authorisations", admin, authorisation.dump());
+  ASSERT_EQ(added.status, 201) << added.body;
+  EXPECT_TRUE(face_on("entrance"));
+  EXPECT_FALSE(face_on("yard"));
+
+  // A protected assembly at the entrance switches it off, whatever the authorisation says.
+  Reply assembly = Call("POST", "/api/assemblies", admin,
+                        json({{"name", "May Day march"},
+                              {"kind", "demonstration"},
+                              {"targets", {{{"camera", "entrance"}}}},
+                              {"start_ms", now - 1000},
+                              {"end_ms", now + 600'000}})
+                            .dump());
+  ASSERT_EQ(assembly.status, 201) << assembly.body;
+  EXPECT_FALSE(face_on("entrance"));
+  clock_.AdvanceMs(601'000);  // The march is over.
+  EXPECT_TRUE(face_on("entrance"));
+  ASSERT_EQ(Call("POST",
+                 absl::StrCat("/api/face-authorisations/", added.Json()["id"].get<std::string>(),
+                              "/revoke"),
+                 admin, json({{"reason", "child found"}}).dump())
+                .status,
+            200);
+  EXPECT_FALSE(face_on("entrance"));
+}
+
+TEST_F(ApiServerTest, ExportsAreBlurredUnlessApprovedAndGoOnRecordWithTheirHash) {
+  const int64_t now = clock_.WallMs();
+  const httplib::Headers investigator = WithSession(LoginAs(Role::kInvestigator));
+  const std::string range = absl::StrCat("?from=", kT0, "&to=", kT0 + 20'000);
+  const std::string url = "/api/cameras/entrance/download.mp4" + range;
+
+  Reply no_case = Call("GET", url, investigator);
+  EXPECT_EQ(no_case.status, 400);
+  EXPECT_THAT(no_case.ErrorMessage(), HasSubstr("case="));
+
+  const uint64_t before = audit_->size();
+  Reply blurred = Call("GET", url + "&case=C-17", investigator);
+  ASSERT_EQ(blurred.status, 200) << blurred.body;
+  ASSERT_EQ(exports_.size(), 1u);
+  EXPECT_TRUE(exports_[0].blur);
+  EXPECT_EQ(exports_[0].export_id, blurred.Header("X-Custos-Export-Id"));
+  ASSERT_EQ(audit_->size(), before + 1);
+  absl::StatusOr<std::vector<audit::StoredEntry>> logged = audit_->ScanForStatistics(before, 1);
+  ASSERT_TRUE(logged.ok());
+  const json entry = json::parse((*logged)[0].json);
+  EXPECT_EQ(entry["action"], "export");
+  EXPECT_EQ(entry["object"], exports_[0].export_id);
+  EXPECT_EQ(entry["purpose"], "C-17");
+  EXPECT_EQ(entry["details"]["sha256"], std::string(64, 'e'));
+  EXPECT_EQ(entry["details"]["blurred"], true);
+
+  // Unblurred: refused without an approval, and with one for another range.
+  Reply refused = Call("GET", url + "&case=C-17&unblurred=1", investigator);
+  EXPECT_EQ(refused.status, 403);
+  EXPECT_THAT(refused.ErrorMessage(), HasSubstr(ExportObject("entrance", kT0, kT0 + 20'000)));
+  ASSERT_TRUE(policy_
+                  ->AddLegalBasis(
+                      kRoot, Basis("Order 9", policy::LegalBasisType::kCourtOrder, "Court", now))
+                  .ok());
+  Reply request = Call("POST", "/api/approvals", investigator,
+                       json({{"kind", "unblurred_export"},
+                             {"object_id", ExportObject("entrance", kT0, kT0 + 20'000)},
+                             {"legal_basis_ref", "Order 9"},
+                             {"camera", "entrance"},
+                             {"reason", "the court asked for the unblurred clip"}})
+                           .dump());
+  ASSERT_EQ(request.status, 201) << request.body;
+  const std::string approval = request.Json()["id"];
+  Reply pending = Call("GET", url + "&case=C-17&unblurred=1&approval=" + approval, investigator);
+  EXPECT_EQ(pending.status, 403);
+  EXPECT_THAT(pending.ErrorMessage(), HasSubstr("waiting for a supervisor"));
+  ASSERT_EQ(Call("POST", absl::StrCat("/api/approvals/", approval, "/approve"),
+                 WithSession(LoginAs(Role::kSupervisor)))
+                .status,
+            200);
+  Reply other_range =
+      Call("GET",
+           absl::StrCat("/api/cameras/entrance/download.mp4?from=", kT0, "&to=", kT0 + 30'000,
+                        "&case=C-17&unblurred=1&approval=", approval),
+           investigator);
+  EXPECT_EQ(other_range.status, 403);
+  Reply clear = Call("GET", url + "&case=C-17&unblurred=1&approval=" + approval, investigator);
+  ASSERT_EQ(clear.status, 200) << clear.body;
+  EXPECT_FALSE(exports_.back().blur);
+  EXPECT_THAT(clear.body, ::testing::StartsWith("clear:"));
+  logged = audit_->ScanForStatistics(audit_->size() - 1, 1);
+  ASSERT_TRUE(logged.ok());
+  EXPECT_EQ(json::parse((*logged)[0].json)["legal_basis"], "Order 9");
+}
+
+TEST_F(ApiServerTest, PlaybackOlderThanADayNeedsALegalBasis) {
+  clock_.AdvanceMs(2 * 86'400'000LL);  // The recordings are two days old now.
+  const httplib::Headers investigator = WithSession(LoginAs(Role::kInvestigator));
+  const std::string url =
+      absl::StrCat("/api/cameras/entrance/clip.mp4?from=", kT0, "&to=", kT0 + 20'000);
+  Reply refused = Call("GET", url, investigator);
+  EXPECT_EQ(refused.status, 403);
+  EXPECT_THAT(refused.ErrorMessage(), HasSubstr("legal_basis="));
+  Reply unknown = Call("GET", url + "&legal_basis=Nope", investigator);
+  EXPECT_EQ(unknown.status, 403);
+  EXPECT_THAT(unknown.ErrorMessage(), HasSubstr("Nope"));
+  const int64_t now = clock_.WallMs();
+  ASSERT_TRUE(
+      policy_
+          ->AddLegalBasis(kRoot, Basis("Case 12", policy::LegalBasisType::kCase, "Prosecutor", now))
+          .ok());
+  Reply allowed = Call("GET", url + "&legal_basis=Case%2012", investigator);
+  EXPECT_EQ(allowed.status, 200) << allowed.body;
+}
+
+TEST_F(ApiServerTest, AuditorReadsTheLogAndEveryReadIsItselfLogged) {
+  const httplib::Headers auditor = WithSession(LoginAs(Role::kAuditor));
+  const uint64_t before = audit_->size();
+  Reply read = Call("GET", "/api/audit/entries?from=0&limit=3", auditor);
+  ASSERT_EQ(read.status, 200) << read.body;
+  ASSERT_EQ(read.Json()["entries"].size(), 3u);
+  EXPECT_EQ(read.Json()["entries"][1]["entry"]["object"], "1");
+  EXPECT_EQ(audit_->size(), before + 1);  // The read is on record.
+  Reply last = Call("GET", absl::StrCat("/api/audit/entries?from=", before, "&limit=1"), auditor);
+  ASSERT_EQ(last.status, 200);
+  EXPECT_EQ(last.Json()["entries"][0]["entry"]["action"], "audit_read");
+  EXPECT_EQ(last.Json()["entries"][0]["entry"]["actor"], "auditor");
+
+  Reply proof = Call("GET", "/api/audit/proof?index=1&size=3", auditor);
+  ASSERT_EQ(proof.status, 200) << proof.body;
+  EXPECT_EQ(proof.Json()["index"], 1);
+  EXPECT_EQ(proof.Json()["tree_size"], 3);
+  EXPECT_EQ(Call("GET", "/api/audit/proof?index=4&size=3", auditor).status, 400);
+  EXPECT_EQ(Call("GET", "/api/audit/entries", WithSession(LoginAs(Role::kAdmin))).status, 403);
+  EXPECT_EQ(Call("GET", "/api/audit/entries?limit=5000", auditor).status, 400);
+}
+
+TEST_F(ApiServerTest, PublicPagesServeRegisterCsvStatisticsAndTheSignedCheckpoint) {
+  ApiServerOptions options = options_;
+  options.register_operator = "=City \"Public\" Order";
+  ASSERT_NO_FATAL_FAILURE(StartServer(options));
+  Reply csv = Call("GET", "/public/register.csv");
+  ASSERT_EQ(csv.status, 200) << csv.body;
+  EXPECT_THAT(csv.Header("Content-Type"), HasSubstr("text/csv"));
+  const std::vector<std::string> lines = absl::StrSplit(csv.body, "\r\n", absl::SkipEmpty());
+  ASSERT_EQ(lines.size(), 3u) << csv.body;
+  EXPECT_THAT(lines[0], ::testing::StartsWith("id,name,enabled,lat,lon,operator,purpose"));
+  EXPECT_THAT(lines[1], ::testing::StartsWith("\"entrance\",\"Main entrance\",true,52.52,13.405,"));
+  // Quotes doubled, and a leading '=' cannot become a spreadsheet formula.
+  EXPECT_THAT(lines[1], HasSubstr("\"'=City \"\"Public\"\" Order\""));
+  EXPECT_THAT(lines[1], HasSubstr(",events,48,"));
+  EXPECT_THAT(csv.body, Not(HasSubstr("secret")));
+
+  Reply reg = Call("GET", "/public/register.json");
+  EXPECT_EQ(reg.Json()["cameras"][0]["retention"]["video_hours"], 48);
+
+  Reply stats = Call("GET", "/public/stats.json");
+  ASSERT_EQ(stats.status, 200);
+  EXPECT_EQ(stats.Json()["months"][0]["searches"], 4);
+
+  Reply checkpoint = Call("GET", "/public/checkpoint");
+  ASSERT_EQ(checkpoint.status, 200) << checkpoint.body;
+  EXPECT_EQ(checkpoint.Json()["size"], 5);
+  const std::string note = checkpoint.Json()["checkpoint"];
+  EXPECT_THAT(note, ::testing::StartsWith("custos.audit/"));
+  EXPECT_THAT(note, HasSubstr("\n5\n"));
+  EXPECT_EQ(checkpoint.Json()["verifier_key"], audit_->verifier_key());
+
+  Reply consistency = Call("GET", "/public/audit/consistency?from=3&to=5");
+  ASSERT_EQ(consistency.status, 200) << consistency.body;
+  EXPECT_EQ(consistency.Json()["size1"], 3);
+  EXPECT_EQ(consistency.Json()["size2"], 5);
+  EXPECT_EQ(Call("GET", "/public/audit/consistency?from=x").status, 400);
 }
 
 TEST(RoutePaths, ParametersMatchOneSafeSegmentOnly) {

@@ -16,8 +16,10 @@
 #include "api/api_server.h"
 #include "api/responses.h"
 #include "api/strings.h"
+#include "audit/audit_log.h"
 #include "core/ulid.h"
 #include "custos/status.h"
+#include "policy/policy_engine.h"
 #include "store/event_json.h"
 
 namespace custos::api {
@@ -33,6 +35,16 @@ constexpr int64_t kLiveMaxAgeMs = 5000;
 constexpr int64_t kSpanJoinMs = 2000;
 constexpr int64_t kHourMs = 3'600'000;
 constexpr int64_t kMaxBuckets = 1000;
+constexpr int64_t kOldPlaybackMs = 24 * kHourMs;
+
+}  // namespace
+
+// What an unblurred export's approval names: "<camera>/<from_ms>-<to_ms>".
+std::string ExportObject(std::string_view camera, int64_t from_ms, int64_t to_ms) {
+  return absl::StrCat(Sv(camera), "/", from_ms, "-", to_ms);
+}
+
+namespace {
 
 // The [from, to) range of a request: `from`/`to` UTC ms, defaulting to the `default_ms`
 // before now; at most `max_ms` long.
@@ -196,18 +208,108 @@ absl::Status ApiServer::HandleRecordings(std::string_view camera, const httplib:
   return absl::OkStatus();
 }
 
-absl::Status ApiServer::HandleClip(std::string_view camera, bool download,
+absl::Status ApiServer::CheckOldPlayback(std::string_view camera, int64_t from_ms,
+                                         const Caller& caller, const httplib::Request& req,
+                                         std::string* legal_basis) const {
+  *legal_basis = req.get_param_value("legal_basis");
+  if (from_ms >= deps_.clock->WallMs() - kOldPlaybackMs) return absl::OkStatus();
+  if (legal_basis->empty()) {
+    return absl::PermissionDeniedError(
+        "recordings older than 24 hours need a legal basis: add legal_basis=<reference> (GET "
+        "/api/policy lists those in force)");
+  }
+  if (deps_.policy == nullptr) {
+    return absl::UnavailableError("this server has no policy engine to check the legal basis");
+  }
+  return policy::DecisionToStatus(deps_.policy->CheckLegalBasis(caller.principal, *legal_basis,
+                                                                policy::Act::kOldPlayback, camera));
+}
+
+absl::Status ApiServer::HandleClip(std::string_view camera, bool download, const Caller& caller,
                                    const httplib::Request& req, httplib::Response& res) {
   CUSTOS_RETURN_IF_ERROR(CheckCamera(camera));
-  if (!deps_.clip) return absl::UnavailableError("this server has no recordings to play back");
   if (!req.has_param("from")) {
     return absl::InvalidArgumentError(
         "give 'from' (and 'to', default now) in UTC ms; GET .../recordings shows what exists");
   }
   CUSTOS_ASSIGN_OR_RETURN(auto range, ParseRange(req, deps_.clock->WallMs(), options_.max_clip_ms,
                                                  options_.max_clip_ms));
-  CUSTOS_ASSIGN_OR_RETURN(ClipFile clip,
-                          deps_.clip(std::string(camera), range.first, range.second));
+  std::string legal_basis;
+  CUSTOS_RETURN_IF_ERROR(CheckOldPlayback(camera, range.first, caller, req, &legal_basis));
+  ClipFile clip;
+  std::string export_id;
+  if (!download) {
+    if (!deps_.clip) return absl::UnavailableError("this server has no recordings to play back");
+    CUSTOS_ASSIGN_OR_RETURN(clip, deps_.clip(std::string(camera), range.first, range.second));
+  } else {
+    // An export leaves the system: a case reference, blurred unless a supervisor approved
+    // otherwise, watermarked with its id, and on record (with its SHA-256) before it is sent.
+    const std::string case_ref = req.get_param_value("case");
+    if (case_ref.empty() || case_ref.size() > 200) {
+      return absl::InvalidArgumentError(
+          "an export needs the case it is for: add case=<case reference> (1..200 characters)");
+    }
+    const std::string unblurred_param = req.get_param_value("unblurred");
+    if (!unblurred_param.empty() && unblurred_param != "0" && unblurred_param != "1") {
+      return absl::InvalidArgumentError("'unblurred' is 0 or 1");
+    }
+    const bool unblurred = unblurred_param == "1";
+    const std::string approval = req.get_param_value("approval");
+    const std::string object = ExportObject(camera, range.first, range.second);
+    if (unblurred) {
+      if (approval.empty()) {
+        return absl::PermissionDeniedError(absl::StrCat(
+            "an unblurred export needs a supervisor's approval: request one (POST /api/approvals "
+            "with kind unblurred_export and object_id '",
+            object, "') and add approval=<request id>"));
+      }
+      if (deps_.policy == nullptr) {
+        return absl::UnavailableError("this server has no policy engine to check the approval");
+      }
+      const policy::Decision decision =
+          deps_.policy->CheckApproval(approval, policy::ApprovalKind::kUnblurredExport, object);
+      CUSTOS_RETURN_IF_ERROR(policy::DecisionToStatus(decision));
+      if (absl::StatusOr<policy::ApprovalRequest> request = deps_.policy->Status(approval);
+          request.ok()) {
+        legal_basis = request->spec.legal_basis_ref;
+      }
+    } else if (!approval.empty()) {
+      return absl::InvalidArgumentError("'approval' is only for unblurred=1 exports");
+    }
+    if (!deps_.export_clip) {
+      return absl::UnavailableError("this server cannot make exports (no privacy masking)");
+    }
+    if (deps_.audit == nullptr) {
+      return absl::UnavailableError("exports are refused: this server has no audit log");
+    }
+    export_id = NewUlid(deps_.clock->WallMs());
+    CUSTOS_ASSIGN_OR_RETURN(clip, deps_.export_clip({.camera = std::string(camera),
+                                                     .from_ms = range.first,
+                                                     .to_ms = range.second,
+                                                     .export_id = export_id,
+                                                     .blur = !unblurred}));
+    audit::AuditEntry entry;
+    entry.actor = caller.principal.name;
+    entry.role = std::string(auth::RoleName(caller.principal.role));
+    entry.action = "export";
+    entry.object = export_id;
+    entry.legal_basis = legal_basis;
+    entry.purpose = case_ref;
+    entry.result = "ok";
+    entry.client = req.remote_addr;
+    entry.details = {{"camera", std::string(camera)}, {"from_ms", clip.start_ms},
+                     {"to_ms", clip.end_ms},          {"sha256", clip.sha256},
+                     {"bytes", clip.bytes},           {"blurred", !unblurred},
+                     {"approval", approval}};
+    if (absl::StatusOr<uint64_t> logged = deps_.audit->Append(entry); !logged.ok()) {
+      std::error_code ec;
+      fs::remove(clip.path, ec);
+      return absl::UnavailableError(
+          absl::StrCat("the export was made but could not be put on record, so it is withheld: ",
+                       logged.status().message()));
+    }
+    res.set_header("X-Custos-Export-Id", export_id);
+  }
   auto file = std::make_shared<std::FILE*>(std::fopen(clip.path.c_str(), "rb"));
   if (*file == nullptr) {
     std::error_code ec;
@@ -219,7 +321,7 @@ absl::Status ApiServer::HandleClip(std::string_view camera, bool download,
   res.set_header("X-Clip-End-Ms", std::to_string(clip.end_ms));
   if (download) {
     res.set_header("Content-Disposition", absl::StrCat("attachment; filename=\"custos-", Sv(camera),
-                                                       "-", range.first, ".mp4\""));
+                                                       "-", range.first, "-", export_id, ".mp4\""));
   }
   const std::string path = clip.path;
   res.set_content_provider(

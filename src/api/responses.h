@@ -13,6 +13,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "api/http_status.h"
+#include "config/config.h"
 #include "nlohmann/json.hpp"
 #include "spdlog/spdlog.h"
 
@@ -47,6 +48,12 @@ inline void WriteError(httplib::Response& res, const absl::Status& status) {
       break;
   }
   WriteJson(res, HttpStatusFor(status.code()), ErrorBody(status.code(), message));
+}
+
+// {"lat", "lon"} or null.
+inline nlohmann::json LocationJson(const std::optional<config::Location>& location) {
+  if (!location) return nullptr;
+  return {{"lat", location->lat}, {"lon", location->lon}};
 }
 
 inline absl::StatusOr<int64_t> ParseMs(const httplib::Request& req, const char* name) {

@@ -15,7 +15,14 @@ constexpr std::string_view kSearchParams[] = {"camera", "type", "label", "zone",
 constexpr std::string_view kStreamParams[] = {"camera", "type", "label", "zone"};
 
 constexpr std::string_view kRangeParams[] = {"from", "to"};
+constexpr std::string_view kPlaybackParams[] = {"from", "to", "legal_basis"};
+constexpr std::string_view kExportParams[] = {"from", "to",        "legal_basis",
+                                              "case", "unblurred", "approval"};
 constexpr std::string_view kCountParams[] = {"camera", "type", "from", "to", "bucket_s"};
+
+constexpr std::string_view kAuditReadParams[] = {"from", "limit"};
+constexpr std::string_view kProofParams[] = {"index", "size"};
+constexpr std::string_view kConsistencyParams[] = {"from", "to"};
 
 constexpr std::span<const std::string_view> kNone{};
 
@@ -56,11 +63,12 @@ constexpr std::array kRoutes = {
           Permission::kPlayback, kRangeParams, false, false, std::nullopt,
           "The recording timeline: recorded spans and segments in a time range."},
     Route{RouteId::kClip, Method::kGet, "/api/cameras/{camera}/clip.mp4", Access::kSignedIn,
-          Permission::kPlayback, kRangeParams, false, false, AccessAction::kPlayback,
+          Permission::kPlayback, kPlaybackParams, false, false, AccessAction::kPlayback,
           "Recorded video of a time range as one MP4, for playback."},
     Route{RouteId::kDownload, Method::kGet, "/api/cameras/{camera}/download.mp4", Access::kSignedIn,
-          Permission::kExport, kRangeParams, false, false, AccessAction::kDownload,
-          "Recorded video of a time range as an MP4 file to keep."},
+          Permission::kExport, kExportParams, false, false, AccessAction::kDownload,
+          "Recorded video of a time range as an MP4 file to keep: faces blurred, watermarked "
+          "with its export id, its SHA-256 in the audit log."},
     Route{RouteId::kSnapshot, Method::kGet, "/api/events/{event}/snapshot.jpg", Access::kSignedIn,
           Permission::kViewAlerts, kNone, false, false, AccessAction::kPlayback,
           "The best snapshot of an event's track."},
@@ -81,6 +89,62 @@ constexpr std::array kRoutes = {
     Route{RouteId::kUiConfig, Method::kGet, "/public/ui.json", Access::kAnyone,
           Permission::kReadTransparency, kNone, false, false, std::nullopt,
           "What the web UI needs before login: site name and map settings."},
+    Route{RouteId::kPolicy, Method::kGet, "/api/policy", Access::kSignedIn,
+          Permission::kReadPolicies, kNone, false, false, std::nullopt,
+          "Legal bases, face-recognition authorisations, protected assemblies, approval "
+          "requests and evidence holds."},
+    Route{RouteId::kAddLegalBasis, Method::kPost, "/api/legal-bases", Access::kSignedIn,
+          Permission::kManagePolicies, kNone, true, false, std::nullopt,
+          "Record a legal basis (court order, statute, case...)."},
+    Route{RouteId::kRevokeLegalBasis, Method::kPost, "/api/legal-bases/revoke", Access::kSignedIn,
+          Permission::kManagePolicies, kNone, true, false, std::nullopt,
+          "Revoke a legal basis by its reference."},
+    Route{RouteId::kAddFaceAuthorisation, Method::kPost, "/api/face-authorisations",
+          Access::kSignedIn, Permission::kManagePolicies, kNone, true, false, std::nullopt,
+          "Authorise face recognition on cameras for a time window (needs an approved request)."},
+    Route{RouteId::kRevokeFaceAuthorisation, Method::kPost, "/api/face-authorisations/{id}/revoke",
+          Access::kSignedIn, Permission::kManagePolicies, kNone, true, false, std::nullopt,
+          "Revoke a face-recognition authorisation."},
+    Route{RouteId::kAddAssembly, Method::kPost, "/api/assemblies", Access::kSignedIn,
+          Permission::kManagePolicies, kNone, true, false, std::nullopt,
+          "Declare a protected assembly: face recognition is off there and then."},
+    Route{RouteId::kRevokeAssembly, Method::kPost, "/api/assemblies/{id}/revoke", Access::kSignedIn,
+          Permission::kManagePolicies, kNone, true, false, std::nullopt,
+          "Revoke a protected assembly."},
+    Route{RouteId::kRequestApproval, Method::kPost, "/api/approvals", Access::kSignedIn,
+          Permission::kReadPolicies, kNone, true, false, std::nullopt,
+          "Ask a second person to approve a sensitive act (four eyes); the kind decides who may."},
+    Route{RouteId::kApprove, Method::kPost, "/api/approvals/{id}/approve", Access::kSignedIn,
+          Permission::kApproveWatchlist, kNone, false, false, std::nullopt,
+          "Approve another user's request."},
+    Route{RouteId::kReject, Method::kPost, "/api/approvals/{id}/reject", Access::kSignedIn,
+          Permission::kApproveWatchlist, kNone, true, false, std::nullopt,
+          "Reject another user's request, with a reason."},
+    Route{RouteId::kPlaceHold, Method::kPost, "/api/holds", Access::kSignedIn,
+          Permission::kPlayback, kNone, true, false, std::nullopt,
+          "Keep recorded footage beyond retention for a case (needs an approved request)."},
+    Route{RouteId::kReleaseHold, Method::kPost, "/api/holds/{id}/release", Access::kSignedIn,
+          Permission::kEvidenceHold, kNone, true, false, std::nullopt,
+          "Release an evidence hold; retention applies again."},
+    Route{RouteId::kAuditEntries, Method::kGet, "/api/audit/entries", Access::kSignedIn,
+          Permission::kReadAudit, kAuditReadParams, false, false, std::nullopt,
+          "Entries of the audit log (each read is itself logged)."},
+    Route{RouteId::kAuditProof, Method::kGet, "/api/audit/proof", Access::kSignedIn,
+          Permission::kReadAudit, kProofParams, false, false, std::nullopt,
+          "An entry with its inclusion proof against a signed checkpoint."},
+    Route{RouteId::kPublicConsistency, Method::kGet, "/public/audit/consistency", Access::kAnyone,
+          Permission::kReadTransparency, kConsistencyParams, false, false, std::nullopt,
+          "A consistency proof between two signed checkpoints of the audit log."},
+    Route{RouteId::kPublicCheckpoint, Method::kGet, "/public/checkpoint", Access::kAnyone,
+          Permission::kReadTransparency, kNone, false, false, std::nullopt,
+          "The audit log's latest signed checkpoint (C2SP tlog-checkpoint) and its key."},
+    Route{RouteId::kPublicRegisterCsv, Method::kGet, "/public/register.csv", Access::kAnyone,
+          Permission::kReadTransparency, kNone, false, false, std::nullopt,
+          "The public camera register as CSV."},
+    Route{RouteId::kPublicStats, Method::kGet, "/public/stats.json", Access::kAnyone,
+          Permission::kReadTransparency, kNone, false, false, std::nullopt,
+          "Public statistics per month: cameras, watchlist, authorisations, searches, matches, "
+          "exports, deletions."},
 };
 
 bool IsParamSegment(std::string_view segment) {

@@ -36,6 +36,26 @@ enum class RouteId {
   kDisableUser,
   kEnableUser,
   kUiConfig,
+  // Policy (api/policy_handlers.cc).
+  kPolicy,
+  kAddLegalBasis,
+  kRevokeLegalBasis,
+  kAddFaceAuthorisation,
+  kRevokeFaceAuthorisation,
+  kAddAssembly,
+  kRevokeAssembly,
+  kRequestApproval,
+  kApprove,
+  kReject,
+  kPlaceHold,
+  kReleaseHold,
+  // Audit log and transparency.
+  kAuditEntries,
+  kAuditProof,
+  kPublicConsistency,
+  kPublicCheckpoint,
+  kPublicRegisterCsv,
+  kPublicStats,
 };
 
 enum class Method { kGet, kPost };

@@ -1215,6 +1215,12 @@ absl::StatusOr<std::vector<StoredEntry>> AuditLog::Read(uint64_t from, uint64_t 
   e.result = "ok";
   absl::StatusOr<uint64_t> logged = Append(e);
   if (!logged.ok()) return logged.status();
+  return ScanForStatistics(from, count);
+}
+
+absl::StatusOr<std::vector<StoredEntry>> AuditLog::ScanForStatistics(uint64_t from,
+                                                                     uint64_t count) const {
+  count = std::min(count, kMaxRead);
   absl::MutexLock lock(&mu_);
   std::vector<StoredEntry> out;
   const uint64_t end = std::min(tree_.size(), from + count);

@@ -183,6 +183,11 @@ class AuditLog final : public auth::AccessLog, public retention::DeletionAuditor
                                                 const std::string& actor, auth::Role role,
                                                 const std::string& client = "");
 
+  // Entries [from, from + count) (at most 1000, clipped) for the server's own aggregate
+  // statistics (public monthly counts), not logged as a read. Never hand them to a person:
+  // people read through Read(), which is on record.
+  absl::StatusOr<std::vector<StoredEntry>> ScanForStatistics(uint64_t from, uint64_t count) const;
+
   // Proofs against stored checkpoints (tree_size / size2 0: the latest), as AuditLogReader.
   absl::StatusOr<InclusionProof> ProveInclusion(uint64_t index, uint64_t tree_size) const;
   absl::StatusOr<ConsistencyProof> ProveConsistency(uint64_t size1, uint64_t size2) const;

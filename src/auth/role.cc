@@ -31,6 +31,7 @@ constexpr std::array kPermissions = {
     Permission::kManageCameras,
     Permission::kManageUsers,
     Permission::kManagePolicies,
+    Permission::kReadPolicies,
 };
 
 }  // namespace
@@ -55,18 +56,20 @@ bool Allows(Role role, Permission permission) {
     case Role::kInvestigator:
       return permission == P::kSearchEvents || permission == P::kPlayback ||
              permission == P::kPlateQuery || permission == P::kExport ||
-             permission == P::kProposeWatchlist || Allows(Role::kOperator, permission);
+             permission == P::kProposeWatchlist || permission == P::kReadPolicies ||
+             Allows(Role::kOperator, permission);
     case Role::kSupervisor:
       return permission == P::kApproveWatchlist || permission == P::kApproveUnblurredExport ||
              permission == P::kEvidenceHold || Allows(Role::kInvestigator, permission);
     case Role::kAuditor:
       // No video of any kind.
       return permission == P::kReadAudit || permission == P::kReadStatistics ||
-             permission == P::kReadConfig;
+             permission == P::kReadConfig || permission == P::kReadPolicies;
     case Role::kAdmin:
       // Cannot read video, and nobody may alter the audit log: there is no such permission.
       return permission == P::kManageCameras || permission == P::kManageUsers ||
-             permission == P::kManagePolicies || permission == P::kReadConfig;
+             permission == P::kManagePolicies || permission == P::kReadConfig ||
+             permission == P::kReadPolicies;
   }
   return false;
 }
@@ -136,6 +139,8 @@ std::string_view PermissionName(Permission permission) {
       return "manage_users";
     case Permission::kManagePolicies:
       return "manage_policies";
+    case Permission::kReadPolicies:
+      return "read_policies";
   }
   return "unknown";
 }
@@ -178,6 +183,8 @@ std::string_view PermissionDescription(Permission permission) {
       return "manage users and API tokens";
     case Permission::kManagePolicies:
       return "manage policies";
+    case Permission::kReadPolicies:
+      return "read legal bases, authorisations, assemblies, approvals and holds";
   }
   return "unknown";
 }

@@ -43,6 +43,7 @@ enum class Permission {
   kManageCameras,
   kManageUsers,  // Users, their roles, API tokens, sessions of others.
   kManagePolicies,
+  kReadPolicies,  // Legal bases, authorisations, assemblies, approvals, holds (not video).
 };
 
 // Every role and permission, in declaration order.

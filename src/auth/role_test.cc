@@ -39,6 +39,7 @@ const std::map<Permission, std::set<Role>>& Expected() {
       {P::kManageCameras, {R::kAdmin}},
       {P::kManageUsers, {R::kAdmin}},
       {P::kManagePolicies, {R::kAdmin}},
+      {P::kReadPolicies, {R::kInvestigator, R::kSupervisor, R::kAuditor, R::kAdmin}},
   };
   return *kTable;
 }

@@ -101,6 +101,28 @@ absl::Status Server::Init() {
   CUSTOS_ASSIGN_OR_RETURN(auth_,
                           auth::Authenticator::Create(auth_options, Clock::Real(), audit_.get()));
 
+  policy_auditor_ = std::make_unique<AuditLogPolicyAuditor>(audit_.get());
+  policy::PolicyEngineOptions policy_options;
+  policy_options.path = data_dir_ + "/policy.db";
+  policy_options.cameras = policy::CamerasFromConfig(cfg);
+  CUSTOS_ASSIGN_OR_RETURN(
+      policy_, policy::PolicyEngine::Create(policy_options, {.clock = Clock::Real(),
+                                                             .auditor = policy_auditor_.get(),
+                                                             .segments = index_.get()}));
+  int recording = 0;
+  int registered = 0;
+  for (const config::CameraConfig& camera : cfg.cameras) {
+    ++registered;
+    if (camera.enabled && camera.record.mode != config::RecordMode::kOff) ++recording;
+  }
+  stats_ = std::make_unique<PublicStatistics>(PublicStatistics::Sources{
+      .audit = audit_.get(),
+      .policy = policy_.get(),
+      .clock = Clock::Real(),
+      .cameras = registered,
+      .cameras_recording = recording,
+  });
+
   infer::DetectorOptions detector_options;
   CUSTOS_ASSIGN_OR_RETURN(std::unique_ptr<infer::OpenVinoDetector> detector,
                           infer::OpenVinoDetector::Create(options_.model, detector_options));
@@ -116,6 +138,8 @@ absl::Status Server::Init() {
   }
   ro.video_quota_bytes = static_cast<int64_t>(cfg.retention.video_quota_gb * 1e9);
   ro.min_free_bytes = static_cast<int64_t>(cfg.retention.min_free_gb * 1e9);
+  // The policy store's overrides are later, audited decisions: they win over the file's.
+  const std::map<std::string, retention::CameraRetention> overrides = policy_->RetentionOverrides();
   for (const config::CameraConfig& camera : cfg.cameras) {
     retention::CameraRetention cr;
     if (camera.retention.video_hours)
@@ -124,6 +148,12 @@ absl::Status Server::Init() {
       cr.events_max_age_ms = DaysToMs(*camera.retention.events_days);
     if (camera.retention.snapshots_days) {
       cr.snapshots_max_age_ms = DaysToMs(*camera.retention.snapshots_days);
+    }
+    if (auto it = overrides.find(camera.id); it != overrides.end()) {
+      const retention::CameraRetention& o = it->second;
+      if (o.video_max_age_ms) cr.video_max_age_ms = o.video_max_age_ms;
+      if (o.events_max_age_ms) cr.events_max_age_ms = o.events_max_age_ms;
+      if (o.snapshots_max_age_ms) cr.snapshots_max_age_ms = o.snapshots_max_age_ms;
     }
     ro.cameras[camera.id] = cr;
   }
@@ -179,6 +209,10 @@ absl::Status Server::Init() {
     return Clip(camera, from_ms, to_ms);
   };
   deps.snapshot_dir = data_dir_ + "/snapshots";
+  deps.policy = policy_.get();
+  deps.audit = audit_.get();
+  deps.retention = cfg.retention;
+  deps.public_stats = [this] { return stats_->Json(); };
   std::string web_root = options_.web_root;
   if (web_root.empty() && !sc.web_root.empty()) web_root = config::ResolvePath(cfg, sc.web_root);
   if (web_root.empty()) web_root = std::string(CUSTOS_SOURCE_DIR) + "/web/dist";

@@ -5,6 +5,7 @@
 //
 //   DATA_DIR/events.db          events (SQLite)
 //   DATA_DIR/auth.db            users, sessions, API tokens
+//   DATA_DIR/policy.db          legal bases, authorisations, assemblies, approvals, holds
 //   DATA_DIR/recordings/        segments and their index
 //   DATA_DIR/snapshots/         best snapshots of tracks
 //   DATA_DIR/retention/         deletion receipts
@@ -28,9 +29,11 @@
 #include "config/config.h"
 #include "infer/inference_service.h"
 #include "infer/model_manifest.h"
+#include "policy/policy_engine.h"
 #include "record/segment_index.h"
 #include "retention/retention_enforcer.h"
 #include "server/camera_runner.h"
+#include "server/transparency.h"
 #include "store/sqlite_event_store.h"
 
 namespace custos::server {
@@ -71,6 +74,7 @@ class Server {
   int port() const;
   const std::string& data_dir() const { return data_dir_; }
   auth::Authenticator& authenticator() { return *auth_; }
+  policy::PolicyEngine& policy() { return *policy_; }
   api::HealthReport Health() const;
   const std::vector<std::unique_ptr<CameraRunner>>& cameras() const { return cameras_; }
 
@@ -89,6 +93,9 @@ class Server {
   std::unique_ptr<record::SegmentIndex> index_;
   std::unique_ptr<store::SqliteEventStore> events_;
   std::unique_ptr<auth::Authenticator> auth_;
+  std::unique_ptr<AuditLogPolicyAuditor> policy_auditor_;
+  std::unique_ptr<policy::PolicyEngine> policy_;
+  std::unique_ptr<PublicStatistics> stats_;
   api::EventBus bus_;
   std::unique_ptr<infer::InferenceService> inference_;
   std::unique_ptr<retention::RetentionEnforcer> retention_;
