@@ -17,6 +17,10 @@ enum class EventType {
   kZoneLeave,
   kLineCross,
   kLoiter,  // A track stayed in a zone longer than the zone's loiter time.
+  // Face recognition raised a lead: a person on a track looked like an active watchlist entry
+  // (docs/face.md "Watchlists"). A person must verify it. The id is the stored match's id;
+  // published on the live event stream only, never kept in the event store.
+  kFaceMatch,
 };
 
 const char* EventTypeName(EventType type);  // "track_start", "zone_enter", ...
@@ -34,6 +38,9 @@ struct Event {
   std::string direction;  // Line crossings: "in" / "out" (see docs/zones.md).
   int64_t dwell_ms = 0;   // Loiter: time in zone; track_end: track duration.
   std::string snapshot;   // Snapshot reference (relative path), empty if none.
+  // face_match only: the watchlist entry the face resembled (score is the similarity).
+  std::string watchlist_entry = {};  // Entry id.
+  std::string watchlist_label = {};  // The entry's label, as operators see it.
 };
 
 }  // namespace custos

@@ -237,7 +237,27 @@ ApiServer::ApiServer(const ApiServerOptions& options, const ApiServerDeps& deps,
     int yes = 1;
     ::setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof(yes));
   });
-  server_->set_payload_max_length(options_.max_body_bytes);
+  // httplib's own cap is the largest route's; each route's own limit is checked against
+  // Content-Length before the body is read (pre-routing) and against the body after.
+  server_->set_payload_max_length(
+      std::max(options_.max_body_bytes, options_.max_upload_body_bytes));
+  server_->set_pre_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
+    if (!req.has_header("Content-Length")) return httplib::Server::HandlerResponse::Unhandled;
+    uint64_t length = 0;
+    if (!absl::SimpleAtoi(req.get_header_value("Content-Length"), &length)) {
+      return httplib::Server::HandlerResponse::Unhandled;  // httplib refuses it itself.
+    }
+    size_t limit = options_.max_body_bytes;
+    for (const Route& route : Routes()) {
+      if (MethodName(route.method) == req.method && PathMatches(route.path, req.path)) {
+        limit = MaxBodyBytes(route, options_.max_body_bytes, options_.max_upload_body_bytes);
+      }
+    }
+    if (length <= limit) return httplib::Server::HandlerResponse::Unhandled;
+    WriteJson(res, 413, ErrorBody(absl::StatusCode::kResourceExhausted, HttpErrorMessage(413)));
+    res.set_header("Connection", "close");  // The unread body must not be taken as a request.
+    return httplib::Server::HandlerResponse::Handled;
+  });
   server_->set_keep_alive_timeout(options_.keep_alive_timeout_s);
   server_->set_read_timeout(5, 0);
   server_->set_write_timeout(5, 0);
@@ -368,7 +388,8 @@ void ApiServer::RecordAccess(const Route& route, const Caller& caller, const htt
                             .actor = caller.principal.name,
                             .role = caller.principal.role,
                             .action = *route.audit_action,
-                            .object = absl::StrCat(Sv(route.path), "?", absl::StrJoin(params, "&")),
+                            // The path as called: it names the camera, event or match.
+                            .object = absl::StrCat(req.path, "?", absl::StrJoin(params, "&")),
                             .result = result,
                             .client = req.remote_addr});
 }
@@ -403,6 +424,13 @@ void ApiServer::Dispatch(const httplib::Request& req, httplib::Response& res) {
     }
     if (absl::Status params = CheckQueryParams(*route, req); !params.ok()) {
       WriteError(res, params);
+      return;
+    }
+    if (req.body.size() >
+        MaxBodyBytes(*route, options_.max_body_bytes, options_.max_upload_body_bytes)) {
+      // A chunked body without Content-Length is only capped by the largest route's limit
+      // while it is read (see the pre-routing handler).
+      WriteJson(res, 413, ErrorBody(absl::StatusCode::kResourceExhausted, HttpErrorMessage(413)));
       return;
     }
     if (!route->json_body && !req.body.empty()) {
@@ -532,6 +560,17 @@ absl::Status ApiServer::Handle(const Route& route, const httplib::Request& req,
       return HandlePublicRegisterCsv(res);
     case RouteId::kPublicStats:
       return HandlePublicStats(res);
+    case RouteId::kWatchlist:
+    case RouteId::kProposeWatchlist:
+    case RouteId::kApproveWatchlist:
+    case RouteId::kRejectWatchlist:
+    case RouteId::kWithdrawWatchlist:
+      return HandleWatchlist(route, caller, req, res);
+    case RouteId::kMatches:
+    case RouteId::kMatchCrop:
+    case RouteId::kConfirmMatch:
+    case RouteId::kRejectMatch:
+      return HandleMatches(route, caller, req, res);
   }
   return absl::InternalError("route without a handler");
 }
@@ -646,6 +685,7 @@ absl::Status ApiServer::HandleHealth(httplib::Response& res) {
     cameras.push_back({{"camera", camera.camera},
                        {"connected", camera.connected},
                        {"fps", camera.fps},
+                       {"frames_analysed", camera.frames_analysed},
                        {"frames_dropped", camera.frames_dropped},
                        {"reconnects", camera.reconnects},
                        {"last_frame_ms", camera.last_frame_ms},

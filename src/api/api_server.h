@@ -33,6 +33,11 @@ class AuditLog;
 namespace custos::policy {
 class PolicyEngine;
 }
+namespace custos::watchlist {
+class WatchlistStore;
+class MatchStore;
+class FaceSource;
+}  // namespace custos::watchlist
 
 namespace httplib {
 class Server;
@@ -58,6 +63,7 @@ struct CameraHealth {
   std::string camera = {};      // Camera id.
   bool connected = false;       // Frames are arriving.
   double fps = 0;               // Frames per second decoded for analytics, recently.
+  int64_t frames_analysed = 0;  // Detect frames analysed since the server started.
   int64_t frames_dropped = 0;   // Detect frames dropped because analytics fell behind.
   int64_t reconnects = 0;       // Since the server started.
   int64_t last_frame_ms = 0;    // UTC wall-clock ms of the last frame; 0: none yet.
@@ -124,6 +130,16 @@ struct ApiServerOptions {
   bool tls = false;
   // Request bodies above this are refused with 413.
   size_t max_body_bytes = 64 * 1024;
+  // The limit instead for routes that take uploads (POST /api/watchlist: up to 10 photos of at
+  // most max_photo_bytes each, base64 in JSON). Checked against Content-Length before the body
+  // is read, per route: every other route keeps max_body_bytes.
+  size_t max_upload_body_bytes = 28 << 20;
+  // Largest decoded enrolment photo.
+  size_t max_photo_bytes = 2 << 20;
+  // Enrolment photos per proposal.
+  int max_photos = 10;
+  // Largest `limit` of GET /api/matches.
+  int max_page_matches = 1000;
   // Worker threads; each open event stream holds one.
   int threads = 16;
   // Event streams open at once; more get 503. At most threads - 2, so streams cannot starve
@@ -187,6 +203,16 @@ struct ApiServerDeps {
   config::RetentionConfig retention = {};
   // Optional (/public/stats.json answers 503 without it): the public monthly statistics.
   std::function<absl::StatusOr<nlohmann::json>()> public_stats = {};
+  // Optional (watchlist routes answer 503 without it): entries, four eyes, withdrawal.
+  watchlist::WatchlistStore* watchlist = nullptr;
+  // Optional (match routes answer 503 without it): the leads face recognition raised.
+  watchlist::MatchStore* matches = nullptr;
+  // Optional (proposals answer 503 without it, saying `faces_unavailable`): the face models
+  // that turn enrolment photos into embeddings, in memory.
+  watchlist::FaceSource* faces = nullptr;
+  // Why there are no face models (e.g. "the face models are not installed: ..."); shown in the
+  // 503 of a proposal.
+  std::string faces_unavailable = {};
 };
 
 // Owns an HTTP server (cpp-httplib) on its own threads. Thread-safe: Start(), Stop() and
@@ -275,6 +301,11 @@ class ApiServer {
   absl::Status HandlePolicy(httplib::Response& res);
   absl::Status HandlePolicyChange(const Route& route, const Caller& caller,
                                   const httplib::Request& req, httplib::Response& res);
+  // Watchlists and face matches: api/watchlist_handlers.cc.
+  absl::Status HandleWatchlist(const Route& route, const Caller& caller,
+                               const httplib::Request& req, httplib::Response& res);
+  absl::Status HandleMatches(const Route& route, const Caller& caller, const httplib::Request& req,
+                             httplib::Response& res);
   // GET of a path outside the API: a file of the web UI, or index.html for client routes.
   void ServeUi(const httplib::Request& req, httplib::Response& res);
 

@@ -6,6 +6,8 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <opencv2/imgcodecs.hpp>
+#include <random>
 #include <set>
 #include <string>
 #include <thread>
@@ -13,6 +15,7 @@
 #include <vector>
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
@@ -25,6 +28,9 @@
 #include "gtest/gtest.h"
 #include "policy/policy_engine.h"
 #include "store/sqlite_event_store.h"
+#include "watchlist/match_store.h"
+#include "watchlist/track_face_recognizer.h"
+#include "watchlist/watchlist_store.h"
 
 namespace custos::api {
 namespace {
@@ -75,6 +81,71 @@ Event MakeEvent(int64_t time_ms, const std::string& camera, EventType type,
   event.score = 0.9f;
   event.box = {10, 20, 30, 40};
   return event;
+}
+
+face::Embedding RandomUnit(uint32_t seed) {
+  std::mt19937 rng(seed);
+  std::normal_distribution<float> n(0, 1);
+  face::Embedding e(128);
+  float norm = 0;
+  for (float& v : e) {
+    v = n(rng);
+    norm += v * v;
+  }
+  for (float& v : e) v /= std::sqrt(norm);
+  return e;
+}
+
+// Face models for tests (as in watchlist_test.cc): a photo's mean grey level says what is in
+// it. 0: no face; 50: a face failing the quality gate; anything else: a face whose embedding
+// is RandomUnit(level), so two photos of one level are the same person.
+class FakeFaceSource final : public watchlist::FaceSource {
+ public:
+  absl::StatusOr<std::optional<face::AnalyzedFace>> LargestFace(const cv::Mat& image) override {
+    ++calls;
+    const int level = static_cast<int>(cv::mean(image)[0] + 0.5);
+    if (level == 0) return std::nullopt;
+    face::AnalyzedFace f;
+    f.detection.score = 0.9f;
+    f.detection.box =
+        cv::Rect2f(0, 0, static_cast<float>(image.cols), static_cast<float>(image.rows));
+    const bool passed = level != 50;
+    f.quality = {120, 200, 0.05f, 0.45f, passed, passed ? "" : "blurred"};
+    if (passed) f.embedding = RandomUnit(static_cast<uint32_t>(level));
+    return f;
+  }
+  std::atomic<int> calls{0};
+};
+
+// A photo (PNG, base64) of mean grey level `level`; `noise` makes it large (~3 bytes a pixel).
+std::string PhotoBase64(int level, int side = 64, bool noise = false) {
+  cv::Mat image(side, side, CV_8UC3, cv::Scalar::all(level));
+  if (noise) {
+    cv::Mat n(side, side, CV_8UC3);
+    cv::randu(n, cv::Scalar::all(0), cv::Scalar::all(2 * level + 1));
+    image = n;
+  }
+  std::vector<uchar> png;
+  cv::imencode(".png", image, png);
+  return absl::Base64Escape(std::string(png.begin(), png.end()));
+}
+
+watchlist::FaceMatch SampleMatch(int64_t time_ms, const std::string& entry_id) {
+  watchlist::FaceMatch m;
+  m.entry_id = entry_id;
+  m.label = "Case 114 - J. Doe";
+  m.category = watchlist::SubjectCategory::kWantedSuspect;
+  m.score = 0.95f;
+  m.camera = "entrance";
+  m.track_id = 7;
+  m.time_ms = time_ms;
+  m.attempts = 3;
+  m.agreeing = 3;
+  m.vote_share = 1;
+  std::vector<uchar> jpeg;
+  cv::imencode(".jpg", cv::Mat(40, 32, CV_8UC3, cv::Scalar(90, 120, 150)), jpeg);
+  m.crop_jpeg.assign(jpeg.begin(), jpeg.end());
+  return m;
 }
 
 class ApiServerTest : public ::testing::Test {
@@ -140,6 +211,24 @@ class ApiServerTest : public ::testing::Test {
         policy_options, {.clock = &clock_, .auditor = &policy_auditor_, .segments = index_.get()});
     ASSERT_TRUE(engine.ok()) << engine.status();
     policy_ = *std::move(engine);
+    watchlist::WatchlistOptions wo;
+    wo.path = (dir_ / "watchlist.db").string();
+    wo.key_path = (dir_ / "keys" / "watchlist.key").string();
+    auto watchlist = watchlist::WatchlistStore::Create(
+        wo, {.clock = &clock_, .policy = policy_.get(), .auditor = &policy_auditor_});
+    ASSERT_TRUE(watchlist.ok()) << watchlist.status();
+    watchlist_ = *std::move(watchlist);
+    watchlist::MatchStoreOptions mo;
+    mo.path = (dir_ / "face_matches.db").string();
+    mo.key_path = wo.key_path;
+    auto matches =
+        watchlist::MatchStore::Create(mo, {.clock = &clock_, .auditor = &policy_auditor_});
+    ASSERT_TRUE(matches.ok()) << matches.status();
+    matches_ = *std::move(matches);
+    auto recorded = matches_->Record(SampleMatch(kT0, "01ARZ3NDEKTSV4RRFFQ69G5FAV"));
+    ASSERT_TRUE(recorded.ok()) << recorded.status();
+    match_id_ = recorded->id;
+    policy_auditor_.Clear();  // Tests count the records of their own acts.
     absl::StatusOr<std::unique_ptr<audit::AuditLog>> audit =
         audit::AuditLog::Open({.data_dir = dir_.string(), .origin = "", .clock = &clock_});
     ASSERT_TRUE(audit.ok()) << audit.status();
@@ -171,6 +260,8 @@ class ApiServerTest : public ::testing::Test {
     if (server_) server_->Stop();
     server_.reset();
     auth_.reset();
+    matches_.reset();
+    watchlist_.reset();
     policy_.reset();
     audit_.reset();
     fs::remove_all(dir_);
@@ -239,6 +330,10 @@ class ApiServerTest : public ::testing::Test {
     deps.public_stats = []() -> absl::StatusOr<json> {
       return json{{"months", json::array({{{"month", "2023-11"}, {"searches", 4}}})}};
     };
+    deps.watchlist = watchlist_.get();
+    deps.matches = matches_.get();
+    deps.faces = faces_;
+    deps.faces_unavailable = "the face models are not installed (test)";
     absl::StatusOr<std::unique_ptr<ApiServer>> server = ApiServer::Create(options, deps);
     ASSERT_TRUE(server.ok()) << server.status();
     server_ = *std::move(server);
@@ -336,11 +431,16 @@ class ApiServerTest : public ::testing::Test {
   policy::InMemoryPolicyAuditor policy_auditor_;
   std::unique_ptr<policy::PolicyEngine> policy_;
   std::unique_ptr<audit::AuditLog> audit_;
+  std::unique_ptr<watchlist::WatchlistStore> watchlist_;
+  std::unique_ptr<watchlist::MatchStore> matches_;
+  FakeFaceSource fake_faces_;
+  watchlist::FaceSource* faces_ = &fake_faces_;
   std::unique_ptr<ApiServer> server_;
   std::string escaping_event_;
 
  public:
   static inline std::string snapshot_event_;
+  static inline std::string match_id_;
 };
 
 TEST_F(ApiServerTest, LoginSetsAHardenedCookieAndLogoutNeedsTheCsrfToken) {
@@ -437,6 +537,22 @@ std::string SampleTarget(const Route& route) {
       return "/api/audit/proof?index=1";
     case RouteId::kPublicConsistency:
       return "/public/audit/consistency?from=3";
+    case RouteId::kApproveWatchlist:
+      return "/api/watchlist/01ARZ3NDEKTSV4RRFFQ69G5FAV/approve";
+    case RouteId::kRejectWatchlist:
+      return "/api/watchlist/01ARZ3NDEKTSV4RRFFQ69G5FAV/reject";
+    case RouteId::kWithdrawWatchlist:
+      return "/api/watchlist/01ARZ3NDEKTSV4RRFFQ69G5FAV/withdraw";
+    case RouteId::kMatches:
+      return "/api/matches?status=lead&camera=entrance&limit=5";
+    case RouteId::kMatchCrop:
+      return absl::StrCat("/api/matches/", ApiServerTest::match_id_, "/crop.jpg");
+    case RouteId::kConfirmMatch:
+      return absl::StrCat("/api/matches/", ApiServerTest::match_id_, "/confirm");
+    case RouteId::kRejectMatch:
+      return absl::StrCat("/api/matches/", ApiServerTest::match_id_, "/reject");
+    case RouteId::kWatchlist:
+    case RouteId::kProposeWatchlist:
     case RouteId::kPolicy:
     case RouteId::kAddLegalBasis:
     case RouteId::kRevokeLegalBasis:
@@ -491,7 +607,7 @@ TEST_F(ApiServerTest, EveryRouteAllowsExactlyTheRolesItsPermissionAllows) {
           route.id != RouteId::kCreateUser) {
         expected = 400;
       }
-      if (route.id == RouteId::kApprove) expected = 404;
+      if (route.id == RouteId::kApprove || route.id == RouteId::kApproveWatchlist) expected = 404;
       if (!caller) {
         expected = route.access == Access::kAnyone ? 200 : 401;
       } else if (!auth::Allows(*caller, route.permission)) {
@@ -1356,6 +1472,215 @@ TEST(RoutePaths, ParametersMatchOneSafeSegmentOnly) {
   EXPECT_FALSE(PathMatches("/api/cameras/{camera}/live", "/api/cameras/a.mp4/live"));
   EXPECT_TRUE(PathMatches("/public/register.json", "/public/register.json"));
   EXPECT_FALSE(PathMatches("/public/register.json", "/public/registerXjson"));
+}
+
+}  // namespace
+}  // namespace custos::api
+
+namespace custos::api {
+namespace {
+
+class WatchlistApiTest : public ApiServerTest {
+ protected:
+  // A logged-in second supervisor, "sam".
+  httplib::Headers Sam() {
+    if (!sam_created_) {
+      EXPECT_TRUE(auth_->CreateUser(kRoot, {"sam", kPassword, Role::kSupervisor}).ok());
+      sam_created_ = true;
+    }
+    Reply sam = Login("sam");
+    const std::string cookie = sam.Header("Set-Cookie");
+    return WithSession({cookie.substr(0, cookie.find(';')), sam.Json().value("csrf_token", "")});
+  }
+  json Proposal(std::vector<std::string> photos) {
+    return {{"label", "Case 2026/114 - J. Doe"},
+            {"category", "wanted_suspect"},
+            {"legal_basis_ref", "WL-2026/114"},
+            {"reason", "arrest warrant 12 Gs 345/26"},
+            {"photos", std::move(photos)}};
+  }
+  bool sam_created_ = false;
+  int Records(policy::PolicyAction action, policy::PolicyResult result) {
+    int n = 0;
+    for (const policy::PolicyChange& c : policy_auditor_.records()) {
+      if (c.action == action && c.result == result) ++n;
+    }
+    return n;
+  }
+};
+
+TEST_F(WatchlistApiTest, AnEntryNeedsALegalBasisAndASecondSupervisorAndWithdrawalEndsIt) {
+  const int64_t now = clock_.WallMs();
+  const httplib::Headers admin = WithSession(LoginAs(Role::kAdmin));
+  const httplib::Headers supervisor = WithSession(LoginAs(Role::kSupervisor));
+  const httplib::Headers investigator = WithSession(LoginAs(Role::kInvestigator));
+  const std::string photo = PhotoBase64(120);
+
+  // No legal basis yet: refused by the policy engine, with its reason.
+  Reply no_basis = Call("POST", "/api/watchlist", supervisor, Proposal({photo}).dump());
+  EXPECT_EQ(no_basis.status, 403) << no_basis.body;
+  EXPECT_THAT(no_basis.ErrorMessage(), HasSubstr("WL-2026/114"));
+  json basis = BasisBody("WL-2026/114", now);
+  basis["scope"] = {
+      {"description", "warrant"}, {"cameras", json::array()}, {"acts", {"watchlist_entry"}}};
+  ASSERT_EQ(Call("POST", "/api/legal-bases", admin, basis.dump()).status, 201);
+
+  // Photos are checked one by one; the message names the photo and why.
+  Reply no_face =
+      Call("POST", "/api/watchlist", supervisor, Proposal({photo, PhotoBase64(0)}).dump());
+  EXPECT_EQ(no_face.status, 400) << no_face.body;
+  EXPECT_THAT(no_face.ErrorMessage(), HasSubstr("photo 2: no face"));
+  Reply blurred = Call("POST", "/api/watchlist", supervisor, Proposal({PhotoBase64(50)}).dump());
+  EXPECT_EQ(blurred.status, 400) << blurred.body;
+  EXPECT_THAT(blurred.ErrorMessage(), HasSubstr("photo 1: the face fails the quality gate"));
+  Reply not_base64 = Call("POST", "/api/watchlist", supervisor, Proposal({"%%%"}).dump());
+  EXPECT_EQ(not_base64.status, 400);
+  EXPECT_THAT(not_base64.ErrorMessage(), HasSubstr("photo 1 is not valid base64"));
+  Reply too_many = Call("POST", "/api/watchlist", supervisor,
+                        Proposal(std::vector<std::string>(11, photo)).dump());
+  EXPECT_EQ(too_many.status, 400);
+  EXPECT_THAT(too_many.ErrorMessage(), HasSubstr("1 to 10 photos"));
+  json unknown = Proposal({photo});
+  unknown["category"] = "protester";
+  EXPECT_THAT(Call("POST", "/api/watchlist", supervisor, unknown.dump()).ErrorMessage(),
+              HasSubstr("wanted_suspect"));
+  EXPECT_EQ(watchlist_->List()->size(), 0u);
+
+  // A photo upload is larger than other requests may be: allowed on this route only.
+  const std::string big = PhotoBase64(120, 300, /*noise=*/true);
+  ASSERT_GT(big.size(), options_.max_body_bytes);
+  Reply proposed = Call("POST", "/api/watchlist", supervisor, Proposal({photo, big, photo}).dump());
+  ASSERT_EQ(proposed.status, 201) << proposed.body;
+  const json entry = proposed.Json();
+  const std::string id = entry["id"];
+  EXPECT_EQ(entry["status"], "pending");
+  EXPECT_EQ(entry["proposed_by"], "supervisor");
+  EXPECT_EQ(entry["embeddings"], 3);
+  EXPECT_FALSE(entry["approval_id"].get<std::string>().empty());
+  json too_big = BasisBody("X", now);
+  too_big["scope"] = {{"description", std::string(big.size(), 'x')}};
+  EXPECT_EQ(Call("POST", "/api/legal-bases", admin, too_big.dump()).status, 413);
+
+  // Four eyes: the proposer cannot approve it; an investigator cannot approve at all.
+  Reply self = Call("POST", absl::StrCat("/api/watchlist/", id, "/approve"), supervisor);
+  EXPECT_EQ(self.status, 403) << self.body;
+  EXPECT_THAT(self.ErrorMessage(), HasSubstr("yourself"));
+  EXPECT_EQ(Call("POST", absl::StrCat("/api/watchlist/", id, "/approve"), investigator).status,
+            403);
+  Reply approved = Call("POST", absl::StrCat("/api/watchlist/", id, "/approve"), Sam());
+  ASSERT_EQ(approved.status, 200) << approved.body;
+  EXPECT_EQ(approved.Json()["status"], "active");
+  EXPECT_EQ(approved.Json()["decided_by"], "sam");
+
+  // Readers of policies see the entry, never an embedding; a viewer or operator sees nothing.
+  Reply listed = Call("GET", "/api/watchlist", WithSession(LoginAs(Role::kAuditor)));
+  ASSERT_EQ(listed.status, 200) << listed.body;
+  ASSERT_EQ(listed.Json()["entries"].size(), 1u);
+  EXPECT_EQ(listed.Json()["entries"][0]["status"], "active");
+  for (const auto& [key, value] : listed.Json()["entries"][0].items()) {
+    EXPECT_FALSE(value.is_array()) << key;  // No vector of any kind.
+  }
+  EXPECT_EQ(Call("GET", "/api/watchlist", WithSession(LoginAs(Role::kViewer))).status, 403);
+  EXPECT_EQ(Call("GET", "/api/watchlist", WithSession(LoginAs(Role::kOperator))).status, 403);
+
+  // Withdrawal needs a reason; then the entry stops at once and its embeddings are gone.
+  EXPECT_EQ(Call("POST", absl::StrCat("/api/watchlist/", id, "/withdraw"), supervisor, "{}").status,
+            400);
+  Reply withdrawn = Call("POST", absl::StrCat("/api/watchlist/", id, "/withdraw"), supervisor,
+                         json({{"reason", "arrested"}}).dump());
+  ASSERT_EQ(withdrawn.status, 200) << withdrawn.body;
+  EXPECT_EQ(withdrawn.Json()["status"], "withdrawn");
+  EXPECT_EQ(withdrawn.Json()["embeddings"], 0);
+  EXPECT_EQ(watchlist_->ActiveEntries(now)->size(), 0u);
+
+  // A second proposal is rejected by another supervisor, with a reason.
+  Reply second = Call("POST", "/api/watchlist", investigator, Proposal({photo}).dump());
+  ASSERT_EQ(second.status, 201) << second.body;
+  const std::string second_id = second.Json()["id"];
+  Reply rejected = Call("POST", absl::StrCat("/api/watchlist/", second_id, "/reject"), Sam(),
+                        json({{"reason", "the warrant names another person"}}).dump());
+  ASSERT_EQ(rejected.status, 200) << rejected.body;
+  EXPECT_EQ(rejected.Json()["status"], "rejected");
+  EXPECT_EQ(Call("POST", "/api/watchlist/01ARZ3NDEKTSV4RRFFQ69G5FAV/approve", Sam()).status, 404);
+
+  // Every step, and every refusal, reached the auditor.
+  using policy::PolicyAction;
+  using policy::PolicyResult;
+  EXPECT_EQ(Records(PolicyAction::kWatchlistPropose, PolicyResult::kOk), 2);
+  EXPECT_EQ(Records(PolicyAction::kWatchlistActivate, PolicyResult::kOk), 1);
+  EXPECT_EQ(Records(PolicyAction::kWatchlistWithdraw, PolicyResult::kOk), 1);
+  EXPECT_EQ(Records(PolicyAction::kWatchlistReject, PolicyResult::kOk), 1);
+  int denied = 0;
+  for (const policy::PolicyChange& c : policy_auditor_.records()) {
+    denied += c.result == PolicyResult::kDenied;
+  }
+  EXPECT_GE(denied, 2);  // No legal basis; self-approval.
+}
+
+TEST_F(WatchlistApiTest, WithoutFaceModelsProposalsAnswer503AndTheRestStillWorks) {
+  faces_ = nullptr;
+  ASSERT_NO_FATAL_FAILURE(StartServer(options_));
+  const httplib::Headers supervisor = WithSession(LoginAs(Role::kSupervisor));
+  Reply proposed = Call("POST", "/api/watchlist", supervisor, Proposal({PhotoBase64(120)}).dump());
+  EXPECT_EQ(proposed.status, 503) << proposed.body;
+  EXPECT_THAT(proposed.ErrorMessage(), HasSubstr("face models"));
+  EXPECT_THAT(proposed.ErrorMessage(), HasSubstr("not installed"));
+  EXPECT_EQ(Call("GET", "/api/watchlist", supervisor).status, 200);
+  EXPECT_EQ(Call("GET", "/api/matches", supervisor).status, 200);
+}
+
+TEST_F(WatchlistApiTest, OperatorsConfirmOrRejectAMatchOnceAndEveryVerdictIsAudited) {
+  const httplib::Headers op = WithSession(LoginAs(Role::kOperator));
+  auto second = matches_->Record(SampleMatch(kT0 + 5000, "01ARZ3NDEKTSV4RRFFQ69G5FAW"));
+  ASSERT_TRUE(second.ok()) << second.status();
+
+  Reply listed = Call("GET", "/api/matches", op);
+  ASSERT_EQ(listed.status, 200) << listed.body;
+  ASSERT_EQ(listed.Json()["matches"].size(), 2u);
+  const json newest = listed.Json()["matches"][0];
+  EXPECT_EQ(newest["id"], second->id);
+  EXPECT_EQ(newest["status"], "lead");
+  EXPECT_EQ(newest["crop"], absl::StrCat("/api/matches/", second->id, "/crop.jpg"));
+  EXPECT_THAT(listed.body, Not(HasSubstr("crop_jpeg")));
+  EXPECT_EQ(Call("GET", "/api/matches", WithSession(LoginAs(Role::kViewer))).status, 403);
+  EXPECT_EQ(Call("GET", "/api/matches?status=maybe", op).status, 400);
+  EXPECT_EQ(Call("GET", "/api/matches?camera=nowhere", op).status, 404);
+
+  // The crop, for the operator who verifies; the access is recorded with the match's id.
+  Reply crop = Call("GET", absl::StrCat("/api/matches/", match_id_, "/crop.jpg"), op);
+  ASSERT_EQ(crop.status, 200) << crop.body;
+  EXPECT_EQ(crop.Header("Content-Type"), "image/jpeg");
+  EXPECT_EQ(crop.body.substr(0, 2), "\xff\xd8");
+  bool recorded = false;
+  for (const auth::AccessRecord& r : log_.records()) {
+    recorded = recorded || (r.actor == "operator" && absl::StrContains(r.object, match_id_));
+  }
+  EXPECT_TRUE(recorded);
+  EXPECT_EQ(Call("GET", "/api/matches/01ARZ3NDEKTSV4RRFFQ69G5FAZ/crop.jpg", op).status, 404);
+
+  Reply confirmed = Call("POST", absl::StrCat("/api/matches/", match_id_, "/confirm"), op,
+                         json({{"note", "checked on the live view"}}).dump());
+  ASSERT_EQ(confirmed.status, 200) << confirmed.body;
+  EXPECT_EQ(confirmed.Json()["status"], "confirmed");
+  EXPECT_EQ(confirmed.Json()["decided_by"], "operator");
+  // Decided once.
+  EXPECT_EQ(Call("POST", absl::StrCat("/api/matches/", match_id_, "/reject"), op,
+                 json({{"reason", "changed my mind"}}).dump())
+                .status,
+            400);
+  // A rejection needs a reason.
+  EXPECT_EQ(Call("POST", absl::StrCat("/api/matches/", second->id, "/reject"), op, "{}").status,
+            400);
+  Reply rejected = Call("POST", absl::StrCat("/api/matches/", second->id, "/reject"), op,
+                        json({{"reason", "a different person"}}).dump());
+  ASSERT_EQ(rejected.status, 200) << rejected.body;
+  EXPECT_EQ(rejected.Json()["status"], "rejected");
+  Reply only_confirmed = Call("GET", "/api/matches?status=confirmed", op);
+  ASSERT_EQ(only_confirmed.Json()["matches"].size(), 1u);
+  EXPECT_EQ(only_confirmed.Json()["matches"][0]["id"], match_id_);
+
+  EXPECT_EQ(Records(policy::PolicyAction::kFaceMatchConfirm, policy::PolicyResult::kOk), 1);
+  EXPECT_EQ(Records(policy::PolicyAction::kFaceMatchReject, policy::PolicyResult::kOk), 1);
 }
 
 }  // namespace

@@ -13,6 +13,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "api/api_server.h"
+#include "api/request_json.h"
 #include "api/responses.h"
 #include "api/strings.h"
 #include "audit/audit_log.h"
@@ -21,9 +22,10 @@
 #include "policy/policy_json.h"
 
 namespace custos::api {
-namespace {
 
 using nlohmann::json;
+
+namespace {
 
 // Whether `value` may stand where `model` stands in a request (numbers are interchangeable;
 // null matches an optional object).
@@ -35,6 +37,8 @@ bool SameKind(const json& model, const json& value) {
   if (model.is_boolean()) return value.is_boolean();
   return model.type() == value.type();
 }
+
+}  // namespace
 
 // Parses the request body as a JSON object whose keys are among `model`'s (minus
 // `server_set`, which the server fills), with the same kinds of values, and lays it over
@@ -74,6 +78,16 @@ absl::StatusOr<json> ParseRecord(const httplib::Request& req, const json& model,
   return merged;
 }
 
+absl::StatusOr<std::string> RequiredString(const json& body, const char* key,
+                                           std::string_view what) {
+  if (!body.contains(key) || !body[key].is_string() || body[key].get<std::string>().empty()) {
+    return absl::InvalidArgumentError(absl::StrCat(Sv(what), " needs '", key, "' (a string)"));
+  }
+  return body[key].get<std::string>();
+}
+
+namespace {
+
 // Runs a record parser of policy_json.h over `merged`, turning its exceptions into a 400.
 template <typename T, typename Parse>
 absl::StatusOr<T> FromJson(const json& merged, Parse parse, std::string_view what) {
@@ -83,14 +97,6 @@ absl::StatusOr<T> FromJson(const json& merged, Parse parse, std::string_view wha
     return absl::InvalidArgumentError(
         absl::StrCat(Sv(what), " is not valid (", e.what(), "); docs/policy.md lists the fields"));
   }
-}
-
-absl::StatusOr<std::string> RequiredString(const json& body, const char* key,
-                                           std::string_view what) {
-  if (!body.contains(key) || !body[key].is_string() || body[key].get<std::string>().empty()) {
-    return absl::InvalidArgumentError(absl::StrCat(Sv(what), " needs '", key, "' (a string)"));
-  }
-  return body[key].get<std::string>();
 }
 
 const std::set<std::string> kCreatedFields = {"created_ms", "created_by", "revoked_ms",

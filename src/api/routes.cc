@@ -1,5 +1,6 @@
 #include "api/routes.h"
 
+#include <algorithm>
 #include <array>
 
 #include "api/strings.h"
@@ -23,6 +24,8 @@ constexpr std::string_view kCountParams[] = {"camera", "type", "from", "to", "bu
 constexpr std::string_view kAuditReadParams[] = {"from", "limit"};
 constexpr std::string_view kProofParams[] = {"index", "size"};
 constexpr std::string_view kConsistencyParams[] = {"from", "to"};
+
+constexpr std::string_view kMatchParams[] = {"status", "camera", "limit"};
 
 constexpr std::span<const std::string_view> kNone{};
 
@@ -145,6 +148,34 @@ constexpr std::array kRoutes = {
           Permission::kReadTransparency, kNone, false, false, std::nullopt,
           "Public statistics per month: cameras, watchlist, authorisations, searches, matches, "
           "exports, deletions."},
+    Route{RouteId::kWatchlist, Method::kGet, "/api/watchlist", Access::kSignedIn,
+          Permission::kReadPolicies, kNone, false, false, std::nullopt,
+          "Watchlist entries (metadata only, never embeddings or photos) with their status."},
+    Route{RouteId::kProposeWatchlist, Method::kPost, "/api/watchlist", Access::kSignedIn,
+          Permission::kProposeWatchlist, kNone, true, false, std::nullopt,
+          "Propose an entry with enrolment photos (processed in memory, never kept); it is "
+          "pending until a different supervisor approves it."},
+    Route{RouteId::kApproveWatchlist, Method::kPost, "/api/watchlist/{id}/approve",
+          Access::kSignedIn, Permission::kApproveWatchlist, kNone, false, false, std::nullopt,
+          "Approve another user's proposed entry (four eyes): it becomes active."},
+    Route{RouteId::kRejectWatchlist, Method::kPost, "/api/watchlist/{id}/reject", Access::kSignedIn,
+          Permission::kApproveWatchlist, kNone, true, false, std::nullopt,
+          "Reject a proposed entry, with a reason; its embeddings are erased."},
+    Route{RouteId::kWithdrawWatchlist, Method::kPost, "/api/watchlist/{id}/withdraw",
+          Access::kSignedIn, Permission::kProposeWatchlist, kNone, true, false, std::nullopt,
+          "Take an entry off the watchlist at once, with a reason; its embeddings are erased."},
+    Route{RouteId::kMatches, Method::kGet, "/api/matches", Access::kSignedIn,
+          Permission::kAcknowledgeAlerts, kMatchParams, false, false, std::nullopt,
+          "Face matches (leads to verify, confirmed, rejected), newest first, without crops."},
+    Route{RouteId::kMatchCrop, Method::kGet, "/api/matches/{id}/crop.jpg", Access::kSignedIn,
+          Permission::kAcknowledgeAlerts, kNone, false, false, AccessAction::kPlayback,
+          "The face crop of a match, for the operator who verifies it."},
+    Route{RouteId::kConfirmMatch, Method::kPost, "/api/matches/{id}/confirm", Access::kSignedIn,
+          Permission::kAcknowledgeAlerts, kNone, true, false, std::nullopt,
+          "Confirm a match after verifying it (optional note)."},
+    Route{RouteId::kRejectMatch, Method::kPost, "/api/matches/{id}/reject", Access::kSignedIn,
+          Permission::kAcknowledgeAlerts, kNone, true, false, std::nullopt,
+          "Reject a match as false, with a reason."},
 };
 
 bool IsParamSegment(std::string_view segment) {
@@ -160,6 +191,11 @@ bool IsParamSegment(std::string_view segment) {
 }  // namespace
 
 std::span<const Route> Routes() { return kRoutes; }
+
+size_t MaxBodyBytes(const Route& route, size_t default_limit, size_t upload_limit) {
+  return route.id == RouteId::kProposeWatchlist ? std::max(default_limit, upload_limit)
+                                                : default_limit;
+}
 
 std::string_view MethodName(Method method) {
   switch (method) {

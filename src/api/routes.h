@@ -56,6 +56,16 @@ enum class RouteId {
   kPublicCheckpoint,
   kPublicRegisterCsv,
   kPublicStats,
+  // Watchlists and face matches (api/watchlist_handlers.cc, docs/face.md "Watchlists").
+  kWatchlist,
+  kProposeWatchlist,
+  kApproveWatchlist,
+  kRejectWatchlist,
+  kWithdrawWatchlist,
+  kMatches,
+  kMatchCrop,
+  kConfirmMatch,
+  kRejectMatch,
 };
 
 enum class Method { kGet, kPost };
@@ -85,6 +95,11 @@ struct Route {
 
 // Every route, in a stable order.
 std::span<const Route> Routes();
+
+// The largest request body `route` accepts: `default_limit` (ApiServerOptions::max_body_bytes)
+// except for routes that take uploads (a watchlist proposal's photos), which get
+// `upload_limit` (ApiServerOptions::max_upload_body_bytes).
+size_t MaxBodyBytes(const Route& route, size_t default_limit, size_t upload_limit);
 
 std::string_view MethodName(Method method);  // "GET", "POST"
 

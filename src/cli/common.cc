@@ -26,6 +26,21 @@ absl::StatusOr<std::vector<infer::ModelSpec>> LoadModelSpecs(const ModelFlags& f
   return infer::LoadManifest(manifest, dir);
 }
 
+absl::StatusOr<face::FaceModel> LoadMaskingModel(const ModelFlags& flags) {
+  const std::string manifest =
+      flags.manifest.empty() ? infer::DefaultManifestPath() : flags.manifest;
+  const std::string dir = flags.models_dir.empty() ? infer::DefaultModelsDir() : flags.models_dir;
+  absl::StatusOr<face::FaceModel> model =
+      face::LoadFaceModel(manifest, dir, face::kDefaultDetector);
+  if (!model.ok()) {
+    return absl::Status(
+        model.status().code(),
+        absl::StrCat("privacy masking needs the face detector '", face::kDefaultDetector,
+                     "': ", model.status().message(), " (tools/setup.sh provisions it)"));
+  }
+  return model;
+}
+
 absl::StatusOr<infer::ModelSpec> LoadModelSpec(const ModelFlags& flags) {
   auto specs = LoadModelSpecs(flags);
   if (!specs.ok()) return specs.status();

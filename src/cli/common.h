@@ -9,6 +9,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "cli/commands.h"
+#include "face/face_models.h"
 #include "infer/model_manifest.h"
 
 namespace custos::cli {
@@ -21,6 +22,10 @@ absl::StatusOr<std::vector<infer::ModelSpec>> LoadModelSpecs(const ModelFlags& f
 
 // The manifest entry named by the flags' --model.
 absl::StatusOr<infer::ModelSpec> LoadModelSpec(const ModelFlags& flags);
+
+// The face detector that privacy masking uses (face::kDefaultDetector of the flags' manifest).
+// The server does not start without it: live view and exports are always masked.
+absl::StatusOr<face::FaceModel> LoadMaskingModel(const ModelFlags& flags);
 
 // The labels Custos tracks by default: people and vehicles.
 const std::vector<std::string>& DefaultLabels();

@@ -4,7 +4,9 @@
 
 #include "CLI/CLI.hpp"
 #include "cli/commands.h"
+#include "cli/dpia_commands.h"
 #include "cli/face_commands.h"
+#include "cli/plate_commands.h"
 #include "spdlog/sinks/stdout_color_sinks.h"
 #include "spdlog/spdlog.h"
 
@@ -122,6 +124,19 @@ int main(int argc, char** argv) {
   CLI::App* audit_key_cmd = audit_cmd->add_subcommand("key", "print the public key to publish");
   audit_data_dir(audit_key_cmd);
 
+  custos::cli::DpiaFlags dpia;
+  CLI::App* dpia_cmd = app.add_subcommand(
+      "dpia", "write the data-protection impact assessment draft (docs/dpia.md)");
+  dpia_cmd->add_option("--config", dpia.config, "YAML config the draft describes")->required();
+  dpia_cmd->add_option("--data-dir", dpia.data_dir,
+                       "the server's data directory: policy state and audit log");
+  dpia_cmd->add_option("--out", dpia.out, "folder for dpia.md, dpia.html, dpia.pdf")->required();
+  dpia_cmd->add_flag("--no-pdf", dpia.no_pdf, "write only the Markdown and HTML");
+  dpia_cmd->add_option("--manifest", dpia.manifest,
+                       "model manifest (default models/manifest.yaml)");
+  dpia_cmd->add_option("--chromium", dpia.chromium,
+                       "Chromium executable (default $CUSTOS_CHROMIUM or PATH)");
+
   custos::cli::FaceModelFlags face_model;
   auto add_face_model_flags = [&face_model](CLI::App* cmd) {
     cmd->add_option("--manifest", face_model.manifest,
@@ -150,6 +165,36 @@ int main(int argc, char** argv) {
   face_compare_cmd->add_option("--threshold", face_compare.threshold,
                                "override the model's threshold");
   add_face_model_flags(face_compare_cmd);
+
+  custos::cli::PlateReadFlags plate_read;
+  CLI::App* plate_cmd = app.add_subcommand("plate", "licence-plate reading (docs/plates.md)");
+  plate_cmd->require_subcommand(1);
+  CLI::App* plate_read_cmd = plate_cmd->add_subcommand("read", "read the plates of images");
+  plate_read_cmd->add_option("images", plate_read.images, "image files")->required();
+  plate_read_cmd->add_option("--country", plate_read.country, "plate format: us, rs, eu, any")
+      ->capture_default_str();
+  plate_read_cmd->add_option("--pattern", plate_read.patterns,
+                             "own plate format instead, PATTERN[:PRIOR] (repeatable)");
+  plate_read_cmd->add_flag("--json", plate_read.json, "print JSON");
+  plate_read_cmd->add_option("--top", plate_read.top, "candidates per plate")
+      ->capture_default_str();
+  plate_read_cmd->add_option("--min-confidence", plate_read.min_confidence, "drop weaker reads")
+      ->capture_default_str();
+  plate_read_cmd->add_option("--max-side", plate_read.max_side,
+                             "detector input's longer side in pixels (default: the manifest's)");
+  plate_read_cmd->add_flag("--timing", plate_read.timing, "add time_ms per file to the JSON");
+  plate_read_cmd->add_option("--manifest", plate_read.manifest,
+                             "model manifest (default models/manifest.yaml)");
+  plate_read_cmd->add_option("--models-dir", plate_read.models_dir,
+                             "folder with model files (default var/models)");
+  plate_read_cmd->add_option("--detector", plate_read.detector, "text detector model")
+      ->capture_default_str();
+  plate_read_cmd->add_option("--recognizer", plate_read.recognizer, "text recogniser model")
+      ->capture_default_str();
+  plate_read_cmd
+      ->add_option("--vehicle-detector", plate_read.vehicle_detector,
+                   "rank reads on vehicles first ('' to disable)")
+      ->capture_default_str();
 
   try {
     app.parse(argc, argv);
@@ -184,6 +229,7 @@ int main(int argc, char** argv) {
   if (audit_consistency_cmd->parsed()) return custos::cli::RunAuditConsistency(audit);
   if (audit_verify_cmd->parsed()) return custos::cli::RunAuditVerify(audit);
   if (audit_key_cmd->parsed()) return custos::cli::RunAuditKey(audit);
+  if (dpia_cmd->parsed()) return custos::cli::RunDpia(dpia);
   if (face_detect_cmd->parsed()) {
     face_detect.model = face_model;
     return custos::cli::RunFaceDetect(face_detect);
@@ -192,5 +238,6 @@ int main(int argc, char** argv) {
     face_compare.model = face_model;
     return custos::cli::RunFaceCompare(face_compare);
   }
+  if (plate_read_cmd->parsed()) return custos::cli::RunPlateRead(plate_read);
   return 2;
 }

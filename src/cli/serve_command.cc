@@ -168,12 +168,20 @@ int RunServe(const ServeFlags& flags) {
   if (!model.ok()) return Fail("serve", model.status());
   absl::StatusOr<config::Config> cfg = LoadServerConfig(flags.config, *model);
   if (!cfg.ok()) return Fail("serve", cfg.status());
+  absl::StatusOr<face::FaceModel> masking = LoadMaskingModel(flags.model);
+  if (!masking.ok()) return Fail("serve", masking.status());
   server::ServerOptions options;
   options.config = *std::move(cfg);
   options.data_dir = flags.data_dir;
   options.port = flags.port;
   options.bind = flags.bind;
   options.model = *model;
+  options.face_detector = *masking;
+  // Watchlist recognition (docs/face.md): the server runs without it if these do not load.
+  options.face_manifest =
+      flags.model.manifest.empty() ? infer::DefaultManifestPath() : flags.model.manifest;
+  options.face_models_dir =
+      flags.model.models_dir.empty() ? infer::DefaultModelsDir() : flags.model.models_dir;
   options.web_root = flags.web_root;
   const std::string bind = flags.bind.empty() ? options.config.server.bind : flags.bind;
   return RunUntilSignal("serve", options, signals, [&](server::Server& server) -> absl::Status {
@@ -200,6 +208,8 @@ int RunDemo(const DemoFlags& flags) {
       flags.config.empty() ? std::string(CUSTOS_SOURCE_DIR) + "/examples/demo.yaml" : flags.config;
   absl::StatusOr<config::Config> cfg = LoadServerConfig(config_path, *model);
   if (!cfg.ok()) return Fail("demo", cfg.status());
+  absl::StatusOr<face::FaceModel> masking = LoadMaskingModel(flags.model);
+  if (!masking.ok()) return Fail("demo", masking.status());
 
   // Sample videos that are not on this machine are left out; the rest become live cameras.
   std::vector<config::CameraConfig> cameras;
@@ -239,6 +249,11 @@ int RunDemo(const DemoFlags& flags) {
       flags.data_dir.empty() ? std::string(CUSTOS_SOURCE_DIR) + "/var/demo" : flags.data_dir;
   options.port = flags.port;
   options.model = *model;
+  options.face_detector = *masking;
+  options.face_manifest =
+      flags.model.manifest.empty() ? infer::DefaultManifestPath() : flags.model.manifest;
+  options.face_models_dir =
+      flags.model.models_dir.empty() ? infer::DefaultModelsDir() : flags.model.models_dir;
   const int code =
       RunUntilSignal("demo", options, signals, [&](server::Server& server) -> absl::Status {
         const std::string credentials = server.data_dir() + "/credentials.txt";

@@ -16,6 +16,8 @@ const char* EventTypeName(EventType type) {
       return "line_cross";
     case EventType::kLoiter:
       return "loiter";
+    case EventType::kFaceMatch:
+      return "face_match";
   }
   return "unknown";
 }

@@ -29,7 +29,8 @@ struct FaceQuality {
   float yaw = 0;        // Nose offset from the eye midline, in eye distances (0 = frontal).
   float pitch = 0;      // Nose position between the eye line (0) and the mouth (1).
   bool passed = false;
-  std::string reason;  // Empty when passed: "too small", "blurred", "turned away".
+  // Empty when passed: "too small", "not clearly a face", "blurred", "turned away".
+  std::string reason;
 };
 
 // An L2-normalised face descriptor. Compare two with Similarity().

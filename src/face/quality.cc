@@ -25,6 +25,8 @@ FaceQuality AssessGeometry(const FaceBox& face, const QualityOptions& options) {
   const float eye_ratio = eye_dist / face.box.width;
   if (q.size_px < options.min_face_px) {
     q.reason = "too small";
+  } else if (face.score < options.min_detector_score) {
+    q.reason = "not clearly a face";
   } else if (std::abs(q.yaw) > options.max_yaw || q.pitch < options.min_pitch ||
              q.pitch > options.max_pitch || eye_ratio < options.min_eye_ratio) {
     q.reason = "turned away";

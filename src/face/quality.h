@@ -28,6 +28,10 @@ struct QualityOptions {
   // Smallest eye distance as a fraction of the box width. Frontal: 0.37-0.44; profiles and
   // backs of heads: 0.11-0.35 (with other failures).
   float min_eye_ratio = 0.3f;
+  // Lowest detector score embedded. Real faces in the photos score 0.75-0.95; the back of a
+  // long-haired head in the person video scored 0.55 with a plausible pose (docs/face.md), and
+  // embeddings of such non-faces resemble each other: enrolled, they "match" strangers.
+  float min_detector_score = 0.7f;
 };
 
 // Pose and size from the detector's keypoints (cheap, before alignment).

@@ -34,6 +34,22 @@ std::string_view PolicyActionName(PolicyAction action) {
       return "retention.set";
     case PolicyAction::kRetentionClear:
       return "retention.clear";
+    case PolicyAction::kWatchlistPropose:
+      return "watchlist.propose";
+    case PolicyAction::kWatchlistActivate:
+      return "watchlist.activate";
+    case PolicyAction::kWatchlistReject:
+      return "watchlist.reject";
+    case PolicyAction::kWatchlistWithdraw:
+      return "watchlist.withdraw";
+    case PolicyAction::kWatchlistErase:
+      return "watchlist.erase";
+    case PolicyAction::kFaceMatchRecord:
+      return "face_match.record";
+    case PolicyAction::kFaceMatchConfirm:
+      return "face_match.confirm";
+    case PolicyAction::kFaceMatchReject:
+      return "face_match.reject";
   }
   return "unknown";
 }

@@ -30,6 +30,15 @@ enum class PolicyAction {
   kEvidenceHoldRelease,
   kRetentionSet,
   kRetentionClear,
+  // Recorded by the watchlist module (src/watchlist, docs/face.md "Watchlists").
+  kWatchlistPropose,   // An entry proposed (pending its four-eyes approval).
+  kWatchlistActivate,  // An approved entry made active.
+  kWatchlistReject,    // An entry rejected by a supervisor.
+  kWatchlistWithdraw,  // An entry taken off the watchlist.
+  kWatchlistErase,     // Enrolment embeddings of ended entries erased.
+  kFaceMatchRecord,    // A face match (a lead) stored.
+  kFaceMatchConfirm,   // An operator confirmed a match.
+  kFaceMatchReject,    // An operator rejected a match (a false match).
 };
 // "legal_basis.add", ... (docs/policy.md).
 std::string_view PolicyActionName(PolicyAction action);

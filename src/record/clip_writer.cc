@@ -1,7 +1,6 @@
 #include "record/clip_writer.h"
 
 #include <fcntl.h>
-#include <sodium.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -17,6 +16,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "core/files.h"
 #include "custos/status.h"
 #include "ingest/av_error.h"
 #include "record/segment_writer.h"
@@ -62,67 +62,12 @@ std::string FormatUtc(int64_t ms) {
   return text;
 }
 
-absl::Status ErrnoStatus(int error, const std::string& what) {
-  const std::string message = absl::StrCat(what, ": ", std::strerror(error));
-  switch (error) {
-    case ENOSPC:
-    case EDQUOT:
-    case EFBIG:
-      return absl::ResourceExhaustedError(absl::StrCat(message, " (free space and retry)"));
-    case EACCES:
-    case EPERM:
-    case EROFS:
-      return absl::PermissionDeniedError(message);
-    case ENOENT:
-      return absl::FailedPreconditionError(message);
-    default:
-      return absl::UnavailableError(message);
-  }
-}
-
 // Whether packets of `b` can continue a track set up for `a`.
 bool SameStream(const AVCodecParameters& a, const AVCodecParameters& b) {
   return a.codec_id == b.codec_id && a.width == b.width && a.height == b.height &&
          a.extradata_size == b.extradata_size &&
          (a.extradata_size == 0 ||
           std::memcmp(a.extradata, b.extradata, static_cast<size_t>(a.extradata_size)) == 0);
-}
-
-// SHA-256 of a file, read in blocks.
-absl::StatusOr<std::string> Sha256File(const std::string& path) {
-  if (sodium_init() < 0) return absl::InternalError("libsodium failed to initialise");
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return ErrnoStatus(errno, absl::StrCat("cannot read back clip ", path));
-  crypto_hash_sha256_state state;
-  crypto_hash_sha256_init(&state);
-  std::array<unsigned char, 1 << 16> block{};
-  for (;;) {
-    const ssize_t n = ::read(fd, block.data(), block.size());
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      const int error = errno;
-      ::close(fd);
-      return ErrnoStatus(error, absl::StrCat("cannot read back clip ", path));
-    }
-    if (n == 0) break;
-    crypto_hash_sha256_update(&state, block.data(), static_cast<unsigned long long>(n));
-  }
-  ::close(fd);
-  std::array<unsigned char, crypto_hash_sha256_BYTES> digest{};
-  crypto_hash_sha256_final(&state, digest.data());
-  std::array<char, crypto_hash_sha256_BYTES * 2 + 1> hex{};
-  sodium_bin2hex(hex.data(), hex.size(), digest.data(), digest.size());
-  return std::string(hex.data());
-}
-
-absl::Status SyncPath(const std::string& path, int flags) {
-  const int fd = ::open(path.c_str(), flags | O_CLOEXEC);
-  if (fd < 0) return ErrnoStatus(errno, absl::StrCat("cannot sync ", path));
-  const int ret = ::fsync(fd);
-  const int error = errno;
-  ::close(fd);
-  if (ret != 0) return ErrnoStatus(error, absl::StrCat("cannot write clip ", path));
-  return absl::OkStatus();
 }
 
 // Builds one clip: segments are added in time order; packets before the start keyframe and

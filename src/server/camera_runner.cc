@@ -3,9 +3,11 @@
 #include <algorithm>
 #include <chrono>
 #include <opencv2/imgcodecs.hpp>
+#include <opencv2/imgproc.hpp>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "custos/status.h"
 #include "ingest/camera_url.h"
 #include "ingest/video_source.h"
 #include "pipeline/camera_pipeline.h"
@@ -23,9 +25,23 @@ constexpr int64_t kConnectedWithinMs = 3000;
 
 absl::StatusOr<std::unique_ptr<CameraRunner>> CameraRunner::Create(
     const CameraRunnerOptions& options, Detector* detector, record::SegmentIndex* index,
-    EventSink sink, Clock* clock) {
+    EventSink sink, Clock* clock, FaceMatchSink face_sink) {
   if (detector == nullptr || clock == nullptr || !sink) {
     return absl::InvalidArgumentError("CameraRunner needs a detector, a clock and an event sink");
+  }
+  const int face_parts = (options.face_policy != nullptr) + (options.watchlist_matcher != nullptr) +
+                         (options.face_source != nullptr);
+  if (face_parts != 0 && (face_parts != 3 || !face_sink)) {
+    return absl::InvalidArgumentError(
+        "face recognition needs the policy engine, the watchlist matcher, the face models and a "
+        "match sink together");
+  }
+  if (face_parts == 3) {
+    // Validates the recognizer options before threads start.
+    CUSTOS_RETURN_IF_ERROR(
+        watchlist::TrackFaceRecognizer::Create(options.recognizer, options.face_policy,
+                                               options.watchlist_matcher, options.face_source)
+            .status());
   }
   if (options.camera.record.mode != config::RecordMode::kOff && index == nullptr) {
     return absl::InvalidArgumentError(
@@ -42,18 +58,30 @@ absl::StatusOr<std::unique_ptr<CameraRunner>> CameraRunner::Create(
         absl::StrCat("camera '", options.camera.id, "': ", probe.status().message()));
   }
   return std::unique_ptr<CameraRunner>(
-      new CameraRunner(options, detector, index, std::move(sink), clock));
+      new CameraRunner(options, detector, index, std::move(sink), clock, std::move(face_sink)));
 }
 
 CameraRunner::CameraRunner(const CameraRunnerOptions& options, Detector* detector,
-                           record::SegmentIndex* index, EventSink sink, Clock* clock)
+                           record::SegmentIndex* index, EventSink sink, Clock* clock,
+                           FaceMatchSink face_sink)
     : options_(options),
       detector_(detector),
       index_(index),
       sink_(std::move(sink)),
+      face_sink_(std::move(face_sink)),
       clock_(clock),
       recording_(options.camera.record.mode != config::RecordMode::kOff) {
   if (recording_) packets_ = std::make_shared<ingest::PacketQueue>(options.packet_queue_capacity);
+  if (options.face_detector != nullptr) {
+    absl::StatusOr<std::unique_ptr<privacy::FaceMasker>> masker =
+        privacy::FaceMasker::Create(options.face_detector, options.masker);
+    if (masker.ok()) {
+      masker_ = *std::move(masker);
+    } else {
+      spdlog::error("camera {}: live view withheld, no face masking: {}", options.camera.id,
+                    std::string(masker.status().message()));
+    }
+  }
   health_.camera = options.camera.id;
   health_.recording.mode = config::RecordModeName(options.camera.record.mode);
 }
@@ -151,10 +179,22 @@ void CameraRunner::AnalyticsLoop() {
     SetError(std::string(pipeline.status().message()));
     return;
   }
+  // Face recognition: one recognizer per camera thread; null when not configured.
+  std::unique_ptr<watchlist::TrackFaceRecognizer> recognizer;
+  if (options_.face_source != nullptr) {
+    absl::StatusOr<std::unique_ptr<watchlist::TrackFaceRecognizer>> made =
+        watchlist::TrackFaceRecognizer::Create(options_.recognizer, options_.face_policy,
+                                               options_.watchlist_matcher, options_.face_source);
+    if (made.ok()) {
+      recognizer = *std::move(made);
+    } else {  // Create() validated the same options: not expected.
+      SetError(absl::StrCat("face recognition: ", made.status().message()));
+    }
+  }
   const bool event_recording = options_.camera.record.mode == config::RecordMode::kEvents;
   int64_t last_wall_ms = 0;
   int64_t seq = 0;
-  std::vector<int> jpeg_params = {cv::IMWRITE_JPEG_QUALITY, options_.jpeg_quality};
+  bool was_watched = false;
   while (!stop_) {
     std::unique_ptr<ingest::VideoSource> source = OpenSource();
     if (source == nullptr) break;
@@ -181,11 +221,30 @@ void CameraRunner::AnalyticsLoop() {
         if (recorder_ != nullptr) recorder_->SetEventActive(!result->tracks.empty());
       }
       if (!result->events.empty()) sink_(result->events);
+      if (recognizer != nullptr) RecognizeFaces(*recognizer, *frame, result->tracks);
       last_wall_ms = frame->wall_ms;
-      std::vector<uchar> jpeg;
-      cv::imencode(".jpg", frame->bgr, jpeg, jpeg_params);
+      {
+        std::lock_guard<std::mutex> lock(mu_);
+        recent_frames_ms_.push_back(frame->wall_ms);
+        std::erase_if(recent_frames_ms_,
+                      [&](int64_t t) { return t < frame->wall_ms - kFpsWindowMs; });
+        analytics_frames_dropped_ = (*pipeline)->stats().dropped_frames;
+        ++frames_analysed_;
+        last_frame_ms_ = frame->wall_ms;
+      }
+      // Masking and encoding cost a few ms a frame: only while someone watches (or before the
+      // first frame, so a new viewer finds one).
+      const bool watched =
+          clock_->MonotonicMs() - last_watched_ms_.load() < options_.live_idle_ms || seq == 0;
+      if (!watched) {
+        was_watched = false;
+        continue;
+      }
       api::LiveFrame live;
-      live.jpeg = std::make_shared<const std::string>(jpeg.begin(), jpeg.end());
+      // A copy: the pipeline may still hold the frame (a track's best snapshot).
+      cv::Mat picture = frame->bgr.clone();
+      live.jpeg = std::make_shared<const std::string>(LiveJpeg(picture, !was_watched));
+      was_watched = true;
       live.wall_ms = frame->wall_ms;
       live.seq = ++seq;
       live.width = frame->bgr.cols;
@@ -193,11 +252,6 @@ void CameraRunner::AnalyticsLoop() {
       {
         std::lock_guard<std::mutex> lock(mu_);
         latest_ = std::move(live);
-        recent_frames_ms_.push_back(frame->wall_ms);
-        std::erase_if(recent_frames_ms_,
-                      [&](int64_t t) { return t < frame->wall_ms - kFpsWindowMs; });
-        const pipeline::PipelineStats& st = (*pipeline)->stats();
-        analytics_frames_dropped_ = st.dropped_frames;
       }
       frame_cv_.notify_all();
     }
@@ -341,10 +395,11 @@ api::CameraHealth CameraRunner::Health() const {
     packets_dropped += st.packets_dropped_for_recording;
   }
   h.frames_dropped = frames_dropped + analytics_frames_dropped_;
+  h.frames_analysed = frames_analysed_;
   h.recording.packets_dropped = packets_dropped + packets_discarded_;
-  if (latest_) h.last_frame_ms = latest_->wall_ms;
+  h.last_frame_ms = last_frame_ms_;
   const int64_t now = clock_->WallMs();
-  h.connected = latest_.has_value() && now - latest_->wall_ms <= kConnectedWithinMs;
+  h.connected = last_frame_ms_ > 0 && now - last_frame_ms_ <= kConnectedWithinMs;
   if (!recent_frames_ms_.empty() && h.connected) {
     const int64_t span = recent_frames_ms_.back() - recent_frames_ms_.front();
     h.fps = span > 0 ? static_cast<double>(recent_frames_ms_.size() - 1) * 1000.0 /
@@ -354,12 +409,67 @@ api::CameraHealth CameraRunner::Health() const {
   return h;
 }
 
+std::string CameraRunner::LiveJpeg(cv::Mat& bgr, bool resumed) {
+  bool masked = false;
+  if (masker_ != nullptr) {
+    if (resumed) masker_->Reset();  // Regions held from before the gap are stale.
+    absl::StatusOr<privacy::MaskStats> stats = masker_->MaskInPlace(bgr);
+    masked = stats.ok();
+    if (!stats.ok()) {
+      spdlog::warn("camera {}: live frame withheld, masking failed: {}", options_.camera.id,
+                   std::string(stats.status().message()));
+    }
+  }
+  if (!masked) {
+    // Never an unmasked picture: a dark frame that says why.
+    bgr.setTo(cv::Scalar(32, 32, 32));
+    cv::putText(bgr, "live view withheld: no face masking", cv::Point(12, bgr.rows / 2),
+                cv::FONT_HERSHEY_SIMPLEX, std::max(0.4, bgr.cols / 900.0),
+                cv::Scalar(200, 200, 200), 1, cv::LINE_AA);
+  }
+  std::vector<uchar> jpeg;
+  cv::imencode(".jpg", bgr, jpeg, {cv::IMWRITE_JPEG_QUALITY, options_.jpeg_quality});
+  return std::string(jpeg.begin(), jpeg.end());
+}
+
+void CameraRunner::RecognizeFaces(watchlist::TrackFaceRecognizer& recognizer, const Frame& frame,
+                                  const std::vector<pipeline::TrackView>& tracks) {
+  // Cheap when nothing is authorised: no person, no active entry or no authorisation in force
+  // returns before any face is looked for (measured in camera_runner_test).
+  const std::vector<watchlist::PersonTrack> persons = watchlist::PersonTracksFrom(tracks);
+  absl::StatusOr<std::vector<watchlist::FaceMatch>> found =
+      recognizer.ProcessFrame(options_.camera.id, frame.wall_ms, frame.bgr, persons);
+  if (!found.ok()) {
+    // Never biometric data in the message: the recognizer's errors name no face.
+    SetError(absl::StrCat("face recognition: ", found.status().message()));
+  }
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    face_stats_ = recognizer.stats();
+  }
+  if (!found.ok()) return;
+  for (watchlist::FaceMatch& match : *found) {
+    BoxF box;
+    for (const pipeline::TrackView& t : tracks) {
+      if (t.id == match.track_id) box = t.box;
+    }
+    face_sink_(std::move(match), box);
+  }
+}
+
+watchlist::RecognizerStats CameraRunner::FaceStats() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return face_stats_;
+}
+
 std::optional<api::LiveFrame> CameraRunner::Latest() const {
+  last_watched_ms_ = clock_->MonotonicMs();
   std::lock_guard<std::mutex> lock(mu_);
   return latest_;
 }
 
 std::optional<api::LiveFrame> CameraRunner::WaitNewer(int64_t after_seq, int64_t timeout_ms) const {
+  last_watched_ms_ = clock_->MonotonicMs();
   std::unique_lock<std::mutex> lock(mu_);
   const bool ok = frame_cv_.wait_for(lock, std::chrono::milliseconds(timeout_ms), [&] {
     return stop_.load() || (latest_.has_value() && latest_->seq > after_seq);

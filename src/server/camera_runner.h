@@ -4,7 +4,10 @@
 //   VideoSource (reader thread) ──packets──▶ PacketQueue ──▶ Recorder thread ──▶ segments
 //               └──decoded detect frames (read-ahead, oldest dropped when behind)
 //                     ──▶ analytics thread: CameraPipeline ──▶ events ──▶ EventSink
-//                                           └▶ latest frame as JPEG (live view)
+//                                           ├▶ face recognition on person tracks, only where
+//                                           │  an authorisation is in force ──▶ FaceMatchSink
+//                                           └▶ latest frame, faces obscured, as JPEG
+//                                              (live view; only while someone watches)
 //
 // The camera is supervised: an unreachable or lost stream is retried with backoff for as long
 // as the server runs, a failing disk pauses recording (and is retried) without stopping
@@ -28,14 +31,21 @@
 #include "custos/clock.h"
 #include "custos/detector.h"
 #include "custos/event.h"
+#include "custos/frame.h"
+#include "face/face_detector.h"
 #include "ingest/packet_queue.h"
+#include "privacy/face_masker.h"
 #include "record/segment_index.h"
+#include "watchlist/track_face_recognizer.h"
 
 namespace custos::ingest {
 class VideoSource;
 }
 namespace custos::record {
 class Recorder;
+}
+namespace custos::pipeline {
+struct TrackView;
 }
 
 namespace custos::server {
@@ -62,20 +72,40 @@ struct CameraRunnerOptions {
   // After the recorder fails (e.g. disk full) it waits this long before trying again.
   int64_t record_retry_ms = 5000;
   int jpeg_quality = 80;
+  // Live view shows faces obscured to every role (DESIGN.md §1.5, docs/auth.md). Without a
+  // face detector the live picture is withheld: a dark frame saying so (fail-closed).
+  face::FaceDetector* face_detector = nullptr;  // Shared, thread-safe; not owned.
+  privacy::FaceMaskerOptions masker;
+  // Live frames are masked and encoded only while someone asked for one within this time.
+  int64_t live_idle_ms = 30'000;
+  // Face recognition on person tracks (docs/face.md "Watchlists"): all three set, or none
+  // (then nothing of it runs). Shared and thread-safe; not owned. The recognizer asks the
+  // policy engine per frame and person, and runs nothing where no authorisation is in force.
+  const policy::PolicyEngine* face_policy = nullptr;
+  watchlist::WatchlistMatcher* watchlist_matcher = nullptr;
+  watchlist::FaceSource* face_source = nullptr;
+  watchlist::RecognizerOptions recognizer = {};
 };
 
 // Receives the events of a camera, on its analytics thread. Must be thread-safe (every camera
 // calls it) and should not block for long.
 using EventSink = std::function<void(const std::vector<Event>&)>;
 
+// Receives a face match (a lead) decided on the analytics thread, with the person's box on
+// that frame (detect-frame pixels; empty if the track is gone). Must be thread-safe. Nothing
+// of faces that matched no entry ever reaches it.
+using FaceMatchSink = std::function<void(watchlist::FaceMatch match, BoxF box)>;
+
 class CameraRunner {
  public:
   // `detector` (shared, thread-safe) is required; `index` may be null when record.mode is off.
   // Errors: kInvalidArgument (the pipeline refuses the camera's zones, masks...).
+  // `face_sink` is required when face recognition is configured (options.face_source...).
   static absl::StatusOr<std::unique_ptr<CameraRunner>> Create(const CameraRunnerOptions& options,
                                                               Detector* detector,
                                                               record::SegmentIndex* index,
-                                                              EventSink sink, Clock* clock);
+                                                              EventSink sink, Clock* clock,
+                                                              FaceMatchSink face_sink = {});
   ~CameraRunner();  // Stop()s.
   CameraRunner(const CameraRunner&) = delete;
   CameraRunner& operator=(const CameraRunner&) = delete;
@@ -88,16 +118,27 @@ class CameraRunner {
   const std::string& id() const { return options_.camera.id; }
   api::CameraHealth Health() const;
 
-  // The newest detect frame as JPEG; nullopt before the first one.
+  // The newest detect frame, faces obscured, as JPEG; nullopt before the first one. Frames
+  // are made only while someone watches: a call marks the camera as watched, so a camera
+  // idle for live_idle_ms delivers its next frame within one frame interval.
   std::optional<api::LiveFrame> Latest() const;
   // Waits up to `timeout_ms` for a frame newer than `after_seq`; nullopt on timeout or stop.
   std::optional<api::LiveFrame> WaitNewer(int64_t after_seq, int64_t timeout_ms) const;
 
+  // The face recognizer's counters (no biometric data); all zero when it is not configured.
+  watchlist::RecognizerStats FaceStats() const;
+
  private:
   CameraRunner(const CameraRunnerOptions& options, Detector* detector, record::SegmentIndex* index,
-               EventSink sink, Clock* clock);
+               EventSink sink, Clock* clock, FaceMatchSink face_sink);
 
   void AnalyticsLoop();
+  // The live picture of `bgr` (obscured in place), JPEG-encoded; a dark notice frame when
+  // masking is unavailable or failed.
+  std::string LiveJpeg(cv::Mat& bgr, bool resumed);
+  // Face recognition on the frame's person tracks; matches go to face_sink_.
+  void RecognizeFaces(watchlist::TrackFaceRecognizer& recognizer, const Frame& frame,
+                      const std::vector<pipeline::TrackView>& tracks);
   void RecordLoop();
   // Opens the source, retrying with backoff until it opens or Stop(). nullptr on stop.
   std::unique_ptr<ingest::VideoSource> OpenSource();
@@ -108,8 +149,11 @@ class CameraRunner {
   Detector* const detector_;
   record::SegmentIndex* const index_;
   const EventSink sink_;
+  const FaceMatchSink face_sink_;
   Clock* const clock_;
-  const bool recording_;  // record.mode is not off.
+  const bool recording_;                             // record.mode is not off.
+  std::unique_ptr<privacy::FaceMasker> masker_;      // Analytics thread only; null: no detector.
+  mutable std::atomic<int64_t> last_watched_ms_{0};  // Monotonic ms of the last Latest/Wait.
 
   std::atomic<bool> stop_{false};
   std::thread analytics_thread_;
@@ -133,7 +177,10 @@ class CameraRunner {
   int64_t closed_frames_dropped_ = 0;
   int64_t closed_packets_dropped_ = 0;
   int64_t analytics_frames_dropped_ = 0;
+  int64_t frames_analysed_ = 0;
+  int64_t last_frame_ms_ = 0;  // UTC ms of the newest analysed frame.
   int64_t packets_discarded_ = 0;
+  watchlist::RecognizerStats face_stats_;  // Guarded by mu_: a copy, after each frame.
 };
 
 }  // namespace custos::server

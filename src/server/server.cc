@@ -12,6 +12,7 @@
 #include "custos/status.h"
 #include "infer/openvino_detector.h"
 #include "ingest/camera_url.h"
+#include "privacy/clip_export.h"
 #include "record/clip_writer.h"
 #include "spdlog/spdlog.h"
 
@@ -109,6 +110,44 @@ absl::Status Server::Init() {
       policy_, policy::PolicyEngine::Create(policy_options, {.clock = Clock::Real(),
                                                              .auditor = policy_auditor_.get(),
                                                              .segments = index_.get()}));
+  // Watchlists (docs/face.md "Watchlists"): every step audited through the same log.
+  watchlist::WatchlistOptions wo;
+  wo.path = data_dir_ + "/watchlist.db";
+  wo.key_path = data_dir_ + "/keys/watchlist.key";
+  CUSTOS_ASSIGN_OR_RETURN(
+      watchlist_,
+      watchlist::WatchlistStore::Create(
+          wo, {.clock = Clock::Real(), .policy = policy_.get(), .auditor = policy_auditor_.get()}));
+  watchlist::MatchStoreOptions mo;
+  mo.path = data_dir_ + "/face_matches.db";
+  mo.key_path = wo.key_path;
+  CUSTOS_ASSIGN_OR_RETURN(matches_,
+                          watchlist::MatchStore::Create(
+                              mo, {.clock = Clock::Real(), .auditor = policy_auditor_.get()}));
+  watchlist::MatcherOptions matcher_options;
+  if (!options_.face_manifest.empty()) {
+    absl::StatusOr<std::unique_ptr<face::FaceAnalyzer>> analyzer =
+        face::FaceAnalyzer::Create(options_.face_manifest, options_.face_models_dir,
+                                   face::kDefaultDetector, face::kDefaultEmbedder, {});
+    if (analyzer.ok()) {
+      face_analyzer_ = *std::move(analyzer);
+      face_models_ = std::make_unique<watchlist::AnalyzerFaceSource>(face_analyzer_.get());
+      face_source_ = face_models_.get();
+      matcher_options.match_threshold = face_analyzer_->match_threshold();
+    } else {
+      faces_unavailable_ = absl::StrCat(
+          "the face models (", face::kDefaultDetector, ", ", face::kDefaultEmbedder,
+          ") did not load: ", analyzer.status().message(), "; tools/setup.sh provisions them");
+    }
+  } else {
+    faces_unavailable_ = "no face models were configured for this server";
+  }
+  if (face_source_ == nullptr) {
+    spdlog::warn("face recognition is off: {}", faces_unavailable_);
+  }
+  CUSTOS_ASSIGN_OR_RETURN(matcher_,
+                          watchlist::WatchlistMatcher::Create(matcher_options, watchlist_.get()));
+
   int recording = 0;
   int registered = 0;
   for (const config::CameraConfig& camera : cfg.cameras) {
@@ -121,12 +160,32 @@ absl::Status Server::Init() {
       .clock = Clock::Real(),
       .cameras = registered,
       .cameras_recording = recording,
+      .watchlist_size = [this]() -> int64_t {
+        absl::StatusOr<std::vector<watchlist::WatchlistEntry>> entries = watchlist_->List();
+        if (!entries.ok()) return 0;
+        const int64_t now = Clock::Real()->WallMs();
+        int64_t active = 0;
+        for (const watchlist::WatchlistEntry& e : *entries) {
+          if (watchlist::StatusAt(e, now) == watchlist::EntryStatus::kActive) ++active;
+        }
+        return active;
+      },
   });
 
   infer::DetectorOptions detector_options;
   CUSTOS_ASSIGN_OR_RETURN(std::unique_ptr<infer::OpenVinoDetector> detector,
                           infer::OpenVinoDetector::Create(options_.model, detector_options));
   CUSTOS_ASSIGN_OR_RETURN(inference_, infer::InferenceService::Create(std::move(detector), {}));
+
+  if (options_.face_detector) {
+    face::FaceDetectorOptions fo;
+    // The masker asks for faces down to its own threshold.
+    fo.score_threshold = std::min(fo.score_threshold, options_.masker.score_threshold);
+    CUSTOS_ASSIGN_OR_RETURN(face_detector_,
+                            face::FaceDetector::Create(*options_.face_detector, fo));
+  } else {
+    spdlog::warn("no face detector: live view is withheld and exports are refused");
+  }
 
   retention::RetentionOptions ro;
   ro.data_dir = data_dir_;
@@ -171,12 +230,23 @@ absl::Status Server::Init() {
     co.data_dir = data_dir_;
     co.snapshot_dir = data_dir_ + "/snapshots";
     co.realtime_files = options_.realtime_files;
+    co.face_detector = face_detector_.get();
+    co.masker = options_.masker;
+    if (face_source_ != nullptr) {
+      co.face_policy = policy_.get();
+      co.watchlist_matcher = matcher_.get();
+      co.face_source = face_source_;
+      co.recognizer = options_.recognizer;
+    }
     CUSTOS_ASSIGN_OR_RETURN(
         std::unique_ptr<CameraRunner> runner,
         CameraRunner::Create(
             co, inference_.get(),
             camera.record.mode == config::RecordMode::kOff ? nullptr : index_.get(),
-            [this](const std::vector<Event>& events) { OnEvents(events); }, Clock::Real()));
+            [this](const std::vector<Event>& events) { OnEvents(events); }, Clock::Real(),
+            [this](const watchlist::FaceMatch& match, const BoxF& box) {
+              OnFaceMatch(match, box);
+            }));
     cameras_.push_back(std::move(runner));
   }
 
@@ -199,8 +269,12 @@ absl::Status Server::Init() {
                      int64_t timeout_ms) -> std::optional<api::LiveFrame> {
     for (const auto& runner : cameras_) {
       if (runner->id() != camera) continue;
-      if (timeout_ms <= 0) return runner->Latest();
-      return runner->WaitNewer(after_seq, timeout_ms);
+      if (timeout_ms > 0) return runner->WaitNewer(after_seq, timeout_ms);
+      // Live frames are made only while someone watches: after a pause, wait for a fresh one.
+      std::optional<api::LiveFrame> latest = runner->Latest();
+      if (latest && latest->wall_ms >= Clock::Real()->WallMs() - 2000) return latest;
+      std::optional<api::LiveFrame> fresh = runner->WaitNewer(latest ? latest->seq : 0, 2000);
+      return fresh ? fresh : latest;
     }
     return std::nullopt;
   };
@@ -208,11 +282,18 @@ absl::Status Server::Init() {
   deps.clip = [this](const std::string& camera, int64_t from_ms, int64_t to_ms) {
     return Clip(camera, from_ms, to_ms);
   };
+  if (face_detector_ != nullptr) {
+    deps.export_clip = [this](const api::ExportRequest& request) { return Export(request); };
+  }
   deps.snapshot_dir = data_dir_ + "/snapshots";
   deps.policy = policy_.get();
   deps.audit = audit_.get();
   deps.retention = cfg.retention;
   deps.public_stats = [this] { return stats_->Json(); };
+  deps.watchlist = watchlist_.get();
+  deps.matches = matches_.get();
+  deps.faces = face_source_;
+  deps.faces_unavailable = faces_unavailable_;
   std::string web_root = options_.web_root;
   if (web_root.empty() && !sc.web_root.empty()) web_root = config::ResolvePath(cfg, sc.web_root);
   if (web_root.empty()) web_root = std::string(CUSTOS_SOURCE_DIR) + "/web/dist";
@@ -263,6 +344,37 @@ void Server::OnEvents(const std::vector<Event>& events) {
   for (const Event& event : events) bus_.Publish(event);
 }
 
+absl::StatusOr<Event> RecordFaceMatch(watchlist::MatchStore& matches, api::EventBus& bus,
+                                      const watchlist::FaceMatch& match, const BoxF& box) {
+  CUSTOS_ASSIGN_OR_RETURN(watchlist::StoredMatch stored, matches.Record(match));
+  Event alert;
+  alert.id = stored.id;
+  alert.camera = match.camera;
+  alert.time_ms = match.time_ms;
+  alert.type = EventType::kFaceMatch;
+  alert.label = "person";
+  alert.track_id = match.track_id;
+  alert.score = match.score;
+  alert.box = box;
+  alert.watchlist_entry = match.entry_id;
+  alert.watchlist_label = match.label;
+  bus.Publish(alert);
+  return alert;
+}
+
+void Server::OnFaceMatch(const watchlist::FaceMatch& match, const BoxF& box) {
+  absl::StatusOr<Event> raised = RecordFaceMatch(*matches_, bus_, match, box);
+  if (!raised.ok()) {
+    ++matches_lost_;
+    // Names the entry and camera only: nothing biometric in the log.
+    spdlog::error("camera {}: a face match of watchlist entry {} was not stored (no alert): {}",
+                  match.camera, match.entry_id, std::string(raised.status().message()));
+    return;
+  }
+  spdlog::info("camera {}: face match {} of watchlist entry {} (a lead to verify)", match.camera,
+               raised->id, match.entry_id);
+}
+
 void Server::Checkpoint() {
   if (auto signed_head = audit_->Checkpoint(); !signed_head.ok()) {
     spdlog::error("audit checkpoint: {}", std::string(signed_head.status().message()));
@@ -297,6 +409,39 @@ absl::StatusOr<api::ClipFile> Server::Clip(const std::string& camera, int64_t fr
   return api::ClipFile{.path = path,
                        .bytes = info.bytes,
                        .sha256 = info.sha256_hex,
+                       .start_ms = info.start_ms,
+                       .end_ms = info.end_ms};
+}
+
+absl::StatusOr<api::ClipFile> Server::Export(const api::ExportRequest& request) {
+  std::unique_lock<std::mutex> lock(export_mu_, std::try_to_lock);
+  if (!lock.owns_lock()) {
+    return absl::UnavailableError("another export is being made; try again when it is done");
+  }
+  const std::string base = absl::StrCat(data_dir_, "/tmp/", request.export_id);
+  const std::string source = base + "-source.mp4";
+  const std::string output = base + ".mp4";
+  CUSTOS_ASSIGN_OR_RETURN(
+      record::ClipInfo info,
+      record::WriteClip(*index_, request.camera, request.from_ms, request.to_ms, source));
+  privacy::ExportOptions eo;
+  eo.export_id = request.export_id;
+  eo.blur_faces = request.blur;
+  eo.masker = options_.masker;
+  eo.start_utc_ms = info.start_ms;
+  eo.sync = false;  // Sent and deleted; what is kept is its hash in the audit log.
+  const int64_t started = Clock::Real()->MonotonicMs();
+  absl::StatusOr<privacy::ExportResult> result =
+      privacy::ExportClip(source, output, face_detector_.get(), eo);
+  std::error_code ec;
+  fs::remove(source, ec);
+  if (!result.ok()) return result.status();
+  spdlog::info("export {} of {}: {} frames, {} with faces obscured, {} ms", request.export_id,
+               request.camera, result->frames_out, result->frames_obscured,
+               Clock::Real()->MonotonicMs() - started);
+  return api::ClipFile{.path = output,
+                       .bytes = result->bytes,
+                       .sha256 = result->sha256_hex,
                        .start_ms = info.start_ms,
                        .end_ms = info.end_ms};
 }

@@ -6,6 +6,9 @@
 //   DATA_DIR/events.db          events (SQLite)
 //   DATA_DIR/auth.db            users, sessions, API tokens
 //   DATA_DIR/policy.db          legal bases, authorisations, assemblies, approvals, holds
+//   DATA_DIR/watchlist.db       watchlist entries, enrolment embeddings sealed (docs/face.md)
+//   DATA_DIR/face_matches.db    face matches (leads), crops sealed
+//   DATA_DIR/keys/watchlist.key the sealing key of both (0600); back it up apart
 //   DATA_DIR/recordings/        segments and their index
 //   DATA_DIR/snapshots/         best snapshots of tracks
 //   DATA_DIR/retention/         deletion receipts
@@ -27,14 +30,22 @@
 #include "audit/audit_log.h"
 #include "auth/authenticator.h"
 #include "config/config.h"
+#include "face/face_analyzer.h"
+#include "face/face_detector.h"
+#include "face/face_models.h"
 #include "infer/inference_service.h"
 #include "infer/model_manifest.h"
 #include "policy/policy_engine.h"
+#include "privacy/face_masker.h"
 #include "record/segment_index.h"
 #include "retention/retention_enforcer.h"
 #include "server/camera_runner.h"
 #include "server/transparency.h"
 #include "store/sqlite_event_store.h"
+#include "watchlist/match_store.h"
+#include "watchlist/track_face_recognizer.h"
+#include "watchlist/watchlist_matcher.h"
+#include "watchlist/watchlist_store.h"
 
 namespace custos::server {
 
@@ -53,6 +64,17 @@ struct ServerOptions {
   bool realtime_files = true;
   int64_t retention_interval_ms = 60'000;
   int api_threads = 48;
+  // The face detector for privacy masking (live view, exports). Unset: live view shows a
+  // notice instead of the picture and exports are refused (fail-closed).
+  std::optional<face::FaceModel> face_detector;
+  privacy::FaceMaskerOptions masker;
+  // The face models of watchlist recognition: face::FaceAnalyzer with the manifest's default
+  // detector and embedder (face::kDefaultDetector, kDefaultEmbedder). "" manifest, or models
+  // that do not load: the server runs without face recognition, and enrolment (POST
+  // /api/watchlist) answers 503 saying why.
+  std::string face_manifest = {};
+  std::string face_models_dir = {};
+  watchlist::RecognizerOptions recognizer = {};
 };
 
 class Server {
@@ -77,15 +99,23 @@ class Server {
   policy::PolicyEngine& policy() { return *policy_; }
   api::HealthReport Health() const;
   const std::vector<std::unique_ptr<CameraRunner>>& cameras() const { return cameras_; }
+  watchlist::WatchlistStore& watchlist() { return *watchlist_; }
+  watchlist::MatchStore& matches() { return *matches_; }
+  api::EventBus& bus() { return bus_; }
+  // Face matches that could not be stored (and so raised no alert).
+  int64_t matches_lost() const { return matches_lost_.load(); }
 
  private:
   explicit Server(const ServerOptions& options) : options_(options) {}
   absl::Status Init();
   void OnEvents(const std::vector<Event>& events);
+  void OnFaceMatch(const watchlist::FaceMatch& match, const BoxF& box);
   void RetentionLoop();
   // Signs the audit log's size if it grew (every minute and at shutdown).
   void Checkpoint();
   absl::StatusOr<api::ClipFile> Clip(const std::string& camera, int64_t from_ms, int64_t to_ms);
+  // Cuts, masks, watermarks and encodes an export (privacy::ExportClip); one at a time.
+  absl::StatusOr<api::ClipFile> Export(const api::ExportRequest& request);
 
   ServerOptions options_;
   std::string data_dir_;
@@ -96,8 +126,18 @@ class Server {
   std::unique_ptr<AuditLogPolicyAuditor> policy_auditor_;
   std::unique_ptr<policy::PolicyEngine> policy_;
   std::unique_ptr<PublicStatistics> stats_;
+  std::unique_ptr<watchlist::WatchlistStore> watchlist_;
+  std::unique_ptr<watchlist::MatchStore> matches_;
+  std::unique_ptr<face::FaceAnalyzer> face_analyzer_;  // Null: no face models.
+  std::unique_ptr<watchlist::AnalyzerFaceSource> face_models_;
+  watchlist::FaceSource* face_source_ = nullptr;  // face_models_.get(); null: none.
+  std::string faces_unavailable_;                 // Why face_source_ is null.
+  std::unique_ptr<watchlist::WatchlistMatcher> matcher_;
+  std::atomic<int64_t> matches_lost_{0};
   api::EventBus bus_;
   std::unique_ptr<infer::InferenceService> inference_;
+  std::unique_ptr<face::FaceDetector> face_detector_;  // Null: no masking (see options).
+  std::mutex export_mu_;
   std::unique_ptr<retention::RetentionEnforcer> retention_;
   std::vector<std::unique_ptr<CameraRunner>> cameras_;
   std::unique_ptr<api::ApiServer> api_;
@@ -109,6 +149,13 @@ class Server {
   bool stopping_ = false;  // Guarded by stop_mu_.
   bool started_ = false;
 };
+
+// Stores a face match as a lead (audited by the match store) and raises its alert on the
+// live event stream: a face_match Event whose id is the stored match's id, marked as a lead.
+// The alert is not kept in the event store: the match store is its record. `box` is the
+// person's box on the frame. Errors: MatchStore::Record's; then nothing is published.
+absl::StatusOr<Event> RecordFaceMatch(watchlist::MatchStore& matches, api::EventBus& bus,
+                                      const watchlist::FaceMatch& match, const BoxF& box);
 
 // Whether `url` may be a camera: rtsp/rtsps/http/https URLs, or a file inside one of `roots`
 // (after resolving symlinks and ".."). Errors: kInvalidArgument naming the url (redacted) and

@@ -8,10 +8,13 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <iostream>
 #include <memory>
 #include <mutex>
+#include <random>
 #include <sstream>
 #include <thread>
 
@@ -21,6 +24,7 @@
 #include "server/camera_runner.h"
 #include "spdlog/sinks/ostream_sink.h"
 #include "spdlog/spdlog.h"
+#include "store/event_json.h"
 
 namespace custos::server {
 namespace {
@@ -374,8 +378,8 @@ TEST(CameraRunner, AFileReadFastIsReadOnceAndItsSegmentsFollowEachOther) {
       [&] { return (*runner)->Health().last_error.find("end of video") != std::string::npos; },
       60'000))
       << (*runner)->Health().last_error;
-  const int64_t seq_at_end = (*runner)->Latest()->seq;
-  const int64_t wall_at_end = (*runner)->Latest()->wall_ms;
+  const int64_t seq_at_end = (*runner)->Health().frames_analysed;
+  const int64_t wall_at_end = (*runner)->Health().last_frame_ms;
   // 697 frames at 5 fps.
   EXPECT_NEAR(static_cast<double>(seq_at_end), 697, 3);
   // The camera restarts an ended stream after 1 s; give it more than that.
@@ -383,8 +387,8 @@ TEST(CameraRunner, AFileReadFastIsReadOnceAndItsSegmentsFollowEachOther) {
   const api::CameraHealth health = (*runner)->Health();
   EXPECT_EQ(health.reconnects, 0) << "the file was opened again";
   EXPECT_THAT(health.last_error, HasSubstr("end of video"));
-  EXPECT_EQ((*runner)->Latest()->seq, seq_at_end) << "the file was read again";
-  EXPECT_EQ((*runner)->Latest()->wall_ms, wall_at_end);
+  EXPECT_EQ(health.frames_analysed, seq_at_end) << "the file was read again";
+  EXPECT_EQ(health.last_frame_ms, wall_at_end);
   (*runner)->Stop();
   auto all = (*index)->All();
   ASSERT_TRUE(all.ok());
@@ -402,6 +406,278 @@ TEST(CameraRunner, AFileReadFastIsReadOnceAndItsSegmentsFollowEachOther) {
   EXPECT_NEAR(static_cast<double>(recorded_ms), 139'400, 1000);
   runner->reset();
   fs::remove_all(dir);
+}
+
+// --- Face recognition on a camera (fake person detector and face models, real stores) --------
+
+// One "person" in the middle of every image the pipeline asks about.
+class OnePerson final : public Detector {
+ public:
+  absl::StatusOr<std::vector<Detections>> DetectBatch(const std::vector<cv::Mat>& images) override {
+    std::vector<Detections> out;
+    for (const cv::Mat& image : images) {
+      const float w = static_cast<float>(image.cols);
+      const float h = static_cast<float>(image.rows);
+      out.push_back({{.class_id = 0,
+                      .label = "person",
+                      .score = 0.9f,
+                      .box = {0.35f * w, 0.1f * h, 0.3f * w, 0.8f * h}}});
+    }
+    return out;
+  }
+  const std::vector<std::string>& labels() const override { return labels_; }
+  cv::Size input_size() const override { return {320, 320}; }
+
+ private:
+  std::vector<std::string> labels_ = {"person"};
+};
+
+face::Embedding UnitVector(uint32_t seed) {
+  std::mt19937 rng(seed);
+  std::normal_distribution<float> n(0, 1);
+  face::Embedding e(128);
+  float norm = 0;
+  for (float& v : e) {
+    v = n(rng);
+    norm += v * v;
+  }
+  for (float& v : e) v /= std::sqrt(norm);
+  return e;
+}
+
+// Every head region holds one sharp frontal face with the same embedding (as
+// watchlist_test.cc's fake); counts how often face analysis ran.
+class SameFace final : public watchlist::FaceSource {
+ public:
+  explicit SameFace(face::Embedding embedding) : embedding_(std::move(embedding)) {}
+  absl::StatusOr<std::optional<face::AnalyzedFace>> LargestFace(const cv::Mat& image) override {
+    ++calls;
+    face::AnalyzedFace f;
+    f.detection.score = 0.9f;
+    f.detection.box =
+        cv::Rect2f(2, 2, static_cast<float>(image.cols) - 4, static_cast<float>(image.rows) / 2);
+    f.quality = {120, 200, 0.05f, 0.45f, true, ""};
+    f.embedding = embedding_;
+    return f;
+  }
+  std::atomic<int> calls{0};
+
+ private:
+  const face::Embedding embedding_;
+};
+
+class CameraFaceRecognitionTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = custos::testing::TempDir("server-faces");
+    policy::PolicyEngineOptions po;
+    po.path = (dir_ / "policy.db").string();
+    po.cameras = {{"gate", std::nullopt, {}}};
+    auto engine = policy::PolicyEngine::Create(po, {Clock::Real(), &auditor_, nullptr});
+    ASSERT_TRUE(engine.ok()) << engine.status();
+    policy_ = *std::move(engine);
+    watchlist::WatchlistOptions wo;
+    wo.path = (dir_ / "watchlist.db").string();
+    wo.key_path = (dir_ / "keys" / "watchlist.key").string();
+    auto store = watchlist::WatchlistStore::Create(wo, {Clock::Real(), policy_.get(), &auditor_});
+    ASSERT_TRUE(store.ok()) << store.status();
+    watchlist_ = *std::move(store);
+    watchlist::MatchStoreOptions mo;
+    mo.path = (dir_ / "face_matches.db").string();
+    mo.key_path = wo.key_path;
+    auto matches = watchlist::MatchStore::Create(mo, {Clock::Real(), &auditor_});
+    ASSERT_TRUE(matches.ok()) << matches.status();
+    matches_ = *std::move(matches);
+    auto matcher = watchlist::WatchlistMatcher::Create({}, watchlist_.get());
+    ASSERT_TRUE(matcher.ok()) << matcher.status();
+    matcher_ = *std::move(matcher);
+    const int64_t now = Clock::Real()->WallMs();
+    AddBasis("WL-1", policy::Act::kWatchlistEntry, now);
+    AddBasis("FR-1", policy::Act::kFaceRecognition, now);
+    // An active entry with the face every head region holds.
+    auto entry = watchlist_->Propose(kIvy, Spec(), {face_});
+    ASSERT_TRUE(entry.ok()) << entry.status();
+    auto active = watchlist_->Approve(kSam, entry->id);
+    ASSERT_TRUE(active.ok()) << active.status();
+    entry_id_ = active->id;
+  }
+  void TearDown() override {
+    matcher_.reset();
+    matches_.reset();
+    watchlist_.reset();
+    policy_.reset();
+    fs::remove_all(dir_);
+  }
+
+  void AddBasis(const std::string& reference, policy::Act act, int64_t now) {
+    policy::LegalBasis basis;
+    basis.reference = reference;
+    basis.type = policy::LegalBasisType::kCourtOrder;
+    basis.issuing_authority = "Amtsgericht Musterstadt";
+    basis.scope.acts = {act};
+    basis.valid_from_ms = now - 86'400'000;
+    basis.expires_ms = now + 30 * 86'400'000LL;
+    auto added = policy_->AddLegalBasis(kAdmin, basis);
+    ASSERT_TRUE(added.ok()) << added.status();
+  }
+
+  void Authorise(const std::string& camera) {
+    const int64_t now = Clock::Real()->WallMs();
+    auto request = policy_->RequestApproval(
+        kAdmin, {policy::ApprovalKind::kFaceAuthorisation, "search", "FR-1", "", "manhunt"});
+    ASSERT_TRUE(request.ok()) << request.status();
+    ASSERT_TRUE(policy_->Approve(kSam, request->id).ok());
+    policy::FaceAuthorisation a;
+    a.name = "search";
+    a.legal_basis_ref = "FR-1";
+    a.approval_id = request->id;
+    a.cameras = {camera};
+    a.start_ms = now - 3'600'000;
+    a.end_ms = now + 3'600'000;
+    a.purpose = policy::FacePurpose::kWantedPerson;
+    a.issuing_authority = "Amtsgericht Musterstadt";
+    a.expires_ms = now + 86'400'000;
+    auto added = policy_->AddFaceAuthorisation(kAdmin, a);
+    ASSERT_TRUE(added.ok()) << added.status();
+  }
+
+  static watchlist::ProposalSpec Spec() {
+    watchlist::ProposalSpec spec;
+    spec.label = "Case 114 - J. Doe";
+    spec.category = watchlist::SubjectCategory::kWantedSuspect;
+    spec.legal_basis_ref = "WL-1";
+    spec.reason = "arrest warrant 12 Gs 345/26";
+    return spec;
+  }
+
+  // The person video as camera "gate", with face recognition wired as the server wires it.
+  absl::StatusOr<std::unique_ptr<CameraRunner>> Runner(const std::string& video) {
+    CameraRunnerOptions options = RunnerOptions(video, dir_.string());
+    options.camera.record.mode = config::RecordMode::kOff;
+    options.motion.threshold = 1;  // Every frame "moves": the fake person is always seen.
+    options.motion.min_area = 0;
+    options.face_policy = policy_.get();
+    options.watchlist_matcher = matcher_.get();
+    options.face_source = &faces_;
+    return CameraRunner::Create(
+        options, &detector_, nullptr, [](const std::vector<Event>&) {}, Clock::Real(),
+        [this](watchlist::FaceMatch match, BoxF box) {
+          auto raised = RecordFaceMatch(*matches_, bus_, match, box);
+          EXPECT_TRUE(raised.ok()) << raised.status();
+        });
+  }
+
+  static inline const auth::Principal kAdmin{auth::Principal::Kind::kUser, 1, "root",
+                                             auth::Role::kAdmin};
+  static inline const auth::Principal kIvy{auth::Principal::Kind::kUser, 2, "ivy",
+                                           auth::Role::kInvestigator};
+  static inline const auth::Principal kSam{auth::Principal::Kind::kUser, 3, "sam",
+                                           auth::Role::kSupervisor};
+  fs::path dir_;
+  policy::InMemoryPolicyAuditor auditor_;
+  std::unique_ptr<policy::PolicyEngine> policy_;
+  std::unique_ptr<watchlist::WatchlistStore> watchlist_;
+  std::unique_ptr<watchlist::MatchStore> matches_;
+  std::unique_ptr<watchlist::WatchlistMatcher> matcher_;
+  face::Embedding face_ = UnitVector(7);
+  SameFace faces_{UnitVector(7)};
+  OnePerson detector_;
+  api::EventBus bus_;
+  std::string entry_id_;
+};
+
+TEST_F(CameraFaceRecognitionTest, WithoutAnAuthorisationNoFaceIsEverLookedFor) {
+  CUSTOS_REQUIRE_DATA(video, custos::testing::SharedData("video/one-by-one-person-detection.mp4"));
+  auto runner = Runner(video);
+  ASSERT_TRUE(runner.ok()) << runner.status();
+  (*runner)->Start();
+  ASSERT_TRUE(WaitFor([&] { return (*runner)->FaceStats().refused_tracks >= 50; }, 60'000))
+      << "no person tracks reached the recognizer; frames " << (*runner)->Health().frames_analysed
+      << ", error " << (*runner)->Health().last_error;
+  (*runner)->Stop();
+  const watchlist::RecognizerStats stats = (*runner)->FaceStats();
+  EXPECT_EQ(stats.attempts, 0);
+  EXPECT_EQ(stats.embedded, 0);
+  EXPECT_EQ(faces_.calls.load(), 0) << "face analysis ran without an authorisation";
+  EXPECT_EQ(stats.refused_by_rule.size(), 1u);
+  EXPECT_EQ(stats.refused_by_rule.count("face.no_authorisation"), 1u)
+      << "refused by another rule than the missing authorisation";
+  EXPECT_TRUE(matches_->List({})->empty());
+}
+
+// The recognizer on the analytics thread costs ~nothing while nothing is authorised: it asks
+// the policy engine per person and returns.
+TEST_F(CameraFaceRecognitionTest, RecognitionCostsMicrosecondsPerFrameWhenNothingIsAuthorised) {
+  auto recognizer =
+      watchlist::TrackFaceRecognizer::Create({}, policy_.get(), matcher_.get(), &faces_);
+  ASSERT_TRUE(recognizer.ok()) << recognizer.status();
+  const cv::Mat frame(360, 640, CV_8UC3, cv::Scalar::all(80));
+  std::vector<watchlist::PersonTrack> persons;
+  for (int i = 0; i < 5; ++i) {
+    persons.push_back(
+        {i + 1, BoxF{40.0f + 100.0f * static_cast<float>(i), 40, 60, 200}, false, std::nullopt});
+  }
+  const int kFrames = 2000;
+  const int64_t t0 = Clock::Real()->WallMs();
+  const auto start = std::chrono::steady_clock::now();
+  for (int i = 0; i < kFrames; ++i) {
+    auto found = (*recognizer)->ProcessFrame("gate", t0 + i * 200, frame, persons);
+    ASSERT_TRUE(found.ok()) << found.status();
+  }
+  const double us_per_frame = SecondsSince(start) * 1e6 / kFrames;
+  std::cout << "recognizer, 5 persons, no authorisation: " << us_per_frame << " us per frame\n";
+  EXPECT_EQ((*recognizer)->stats().attempts, 0);
+  EXPECT_EQ(faces_.calls.load(), 0);
+  // One detector inference is tens of ms; this must be far below one.
+  EXPECT_LT(us_per_frame, 500);
+}
+
+TEST_F(CameraFaceRecognitionTest, UnderAnAuthorisationAnEnrolledFaceBecomesAStoredLeadAndAnAlert) {
+  CUSTOS_REQUIRE_DATA(video, custos::testing::SharedData("video/one-by-one-person-detection.mp4"));
+  ASSERT_NO_FATAL_FAILURE(Authorise("gate"));
+  auto alerts = bus_.Subscribe([](const Event& e) { return e.type == EventType::kFaceMatch; }, 16);
+  auto runner = Runner(video);
+  ASSERT_TRUE(runner.ok()) << runner.status();
+  (*runner)->Start();
+  ASSERT_TRUE(WaitFor([&] { return (*runner)->FaceStats().matches >= 1; }, 60'000))
+      << "attempts " << (*runner)->FaceStats().attempts << ", refused "
+      << (*runner)->FaceStats().refused_tracks << ", error " << (*runner)->Health().last_error;
+  (*runner)->Stop();
+  EXPECT_GT(faces_.calls.load(), 0);
+
+  auto stored = matches_->List({});
+  ASSERT_TRUE(stored.ok()) << stored.status();
+  ASSERT_GE(stored->size(), 1u);
+  const watchlist::StoredMatch& lead = stored->back();
+  EXPECT_EQ(lead.status, watchlist::MatchStatus::kLead);
+  EXPECT_EQ(lead.match.entry_id, entry_id_);
+  EXPECT_EQ(lead.match.camera, "gate");
+  EXPECT_GE(lead.match.score, 0.99f);
+  auto with_crop = matches_->Get(lead.id);
+  ASSERT_TRUE(with_crop.ok()) << with_crop.status();
+  EXPECT_EQ(with_crop->match.crop_jpeg.substr(0, 2), "\xff\xd8");
+
+  // The alert: a face_match event with the match's id, the entry and its label, a lead.
+  auto published = alerts->Next(absl::Seconds(1));
+  ASSERT_TRUE(published.ok()) << published.status();
+  ASSERT_FALSE(published->empty());
+  const Event& alert = published->front();
+  EXPECT_EQ(alert.type, EventType::kFaceMatch);
+  EXPECT_EQ(alert.camera, "gate");
+  EXPECT_EQ(alert.watchlist_entry, entry_id_);
+  EXPECT_EQ(alert.watchlist_label, "Case 114 - J. Doe");
+  bool is_stored = false;
+  for (const watchlist::StoredMatch& m : *stored) is_stored = is_stored || m.id == alert.id;
+  EXPECT_TRUE(is_stored) << "the alert's id is not a stored match";
+  const std::string line = store::EventToJsonLine(alert);
+  EXPECT_THAT(line, HasSubstr("\"type\":\"face_match\""));
+  EXPECT_THAT(line, HasSubstr("\"lead\":true"));
+  // Recorded through the auditor.
+  int recorded = 0;
+  for (const policy::PolicyChange& c : auditor_.records()) {
+    recorded += c.action == policy::PolicyAction::kFaceMatchRecord;
+  }
+  EXPECT_EQ(recorded, static_cast<int>(stored->size()));
 }
 
 }  // namespace

@@ -53,7 +53,7 @@ void PublicStatistics::Count(const json& entry, std::map<std::string, MonthCount
     const json& details = entry.contains("details") ? entry["details"] : json::object();
     m.deletions += details.is_object() ? details.value("count", int64_t{0}) : 0;
   }
-  if (action == "face_match") ++m.matches;
+  if (action == "face_match.record") ++m.matches;
   if (action == "face_match.confirm") ++m.confirmed_matches;
   if (action == "face_match.reject") ++m.false_matches;
   if (action == "approval.request") ++m.approvals_requested;

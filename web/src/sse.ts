@@ -104,6 +104,8 @@ export function addAlert(list: readonly CustosEvent[], event: CustosEvent, max =
 
 /** URL of an event's snapshot, or null when the event has none. */
 export function snapshotUrl(event: CustosEvent): string | null {
+  // A face match shows the stored crop of the match (its id is the match id).
+  if (event.type === 'face_match') return `/api/matches/${encodeURIComponent(event.id)}/crop.jpg`;
   return event.snapshot ? `/api/events/${encodeURIComponent(event.id)}/snapshot.jpg` : null;
 }
 

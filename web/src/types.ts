@@ -91,6 +91,11 @@ export interface CustosEvent {
   direction?: string;
   dwell_ms?: number;
   snapshot?: string;
+  /** face_match events (docs/events.md): the watchlist entry matched; the id is the match id. */
+  watchlist_entry?: string;
+  watchlist_label?: string;
+  /** A face match is a lead a person must verify, never a decision. */
+  lead?: boolean;
 }
 
 export interface EventPage {
@@ -146,3 +151,200 @@ export const ROLES: readonly string[] = [
   'auditor',
   'admin',
 ];
+
+// ---- Transparency (public, no login): /public/register.json, stats.json, checkpoint ----
+
+export interface RegisterLegalBasis {
+  reference: string;
+  type: string;
+  issuing_authority: string;
+  acts: string[];
+  expires_ms: number;
+}
+
+export interface RegisterCamera {
+  id: string;
+  name: string;
+  enabled: boolean;
+  location: LatLon | null;
+  purpose: string | null;
+  recording?: string;
+  retention?: { video_hours: number; events_days: number; snapshots_days: number };
+  legal_bases?: RegisterLegalBasis[];
+  capabilities: {
+    object_detection: boolean;
+    /** Zone and line names (older servers: booleans). */
+    zones: string[] | boolean;
+    counting_lines: string[] | boolean;
+    loitering_alerts: boolean;
+    face_recognition: boolean;
+    plate_recognition: boolean;
+  };
+}
+
+export interface Register {
+  operator: string | null;
+  generated_ms: number;
+  cameras: RegisterCamera[];
+}
+
+export interface StatsCurrent {
+  cameras: number;
+  cameras_recording: number;
+  watchlist_entries: number;
+  face_authorisations_in_force: number;
+  protected_assemblies_in_force: number;
+  legal_bases_in_force: number;
+  evidence_holds: number;
+  audit_entries: number;
+}
+
+export interface StatsMonth {
+  month: string;
+  logins: number;
+  live_views: number;
+  playbacks: number;
+  searches: number;
+  plate_queries: number;
+  exports: number;
+  deletions: number;
+  matches: number;
+  confirmed_matches: number;
+  false_matches: number;
+  approvals_requested: number;
+  approvals_granted: number;
+  approvals_rejected: number;
+  refusals: number;
+  audit_reads: number;
+}
+
+export interface PublicStats {
+  generated_ms: number;
+  current: StatsCurrent;
+  checkpoint: { size: number; note: string } | null;
+  /** Newest first. */
+  months: StatsMonth[];
+}
+
+export interface PublicCheckpoint {
+  size: number;
+  /** The signed note (C2SP tlog-checkpoint), as text. */
+  checkpoint: string;
+  verifier_key: string;
+}
+
+// ---- Policy records (GET /api/policy; src/policy/policy_json.cc) ----
+
+export interface LegalBasis {
+  reference: string;
+  type: string;
+  issuing_authority: string;
+  scope: { description: string; cameras: string[]; acts: string[] };
+  valid_from_ms: number;
+  expires_ms: number;
+  created_ms: number;
+  created_by: string;
+  revoked_ms: number;
+  revoked_by: string;
+  revoke_reason: string;
+}
+
+export interface FaceAuthorisation {
+  id: string;
+  name: string;
+  legal_basis_ref: string;
+  approval_id: string;
+  all_cameras: boolean;
+  cameras: string[];
+  start_ms: number;
+  end_ms: number;
+  purpose: string;
+  issuing_authority: string;
+  expires_ms: number;
+  created_ms: number;
+  created_by: string;
+  revoked_ms: number;
+  revoked_by: string;
+  revoke_reason: string;
+}
+
+export interface ProtectedAssembly {
+  id: string;
+  name: string;
+  kind: string;
+  targets: { camera: string; zone: string }[];
+  area: { polygon: LatLon[]; circle_center?: LatLon; circle_radius_m?: number } | null;
+  start_ms: number;
+  end_ms: number;
+  created_ms: number;
+  created_by: string;
+  revoked_ms: number;
+  revoked_by: string;
+  revoke_reason: string;
+}
+
+export type ApprovalStatus = 'pending' | 'approved' | 'rejected' | 'expired';
+
+export interface ApprovalRequest {
+  id: string;
+  kind: string;
+  object_id: string;
+  legal_basis_ref: string;
+  camera: string;
+  reason: string;
+  requester: string;
+  requester_user_id: number;
+  created_ms: number;
+  expires_ms: number;
+  status: ApprovalStatus;
+  decided_by: string;
+  decided_ms: number;
+  decision_reason: string;
+}
+
+export interface EvidenceHold {
+  id: string;
+  segment_ids: number[];
+  camera: string;
+  from_ms: number;
+  to_ms: number;
+  legal_basis_ref: string;
+  case_reference: string;
+  approval_id: string;
+  segments: number[];
+  placed_ms: number;
+  placed_by: string;
+  released_ms: number;
+  released_by: string;
+  release_reason: string;
+}
+
+export interface PolicyRecords {
+  legal_bases: LegalBasis[];
+  face_authorisations: FaceAuthorisation[];
+  assemblies: ProtectedAssembly[];
+  approvals: ApprovalRequest[];
+  holds: EvidenceHold[];
+}
+
+// ---- Audit log (auditor): GET /api/audit/entries, /api/audit/proof ----
+
+export interface AuditEntry {
+  v?: number;
+  time: string;
+  actor: string;
+  role: string;
+  action: string;
+  object: string;
+  legal_basis: string;
+  purpose: string;
+  result: string;
+  client: string;
+  details?: unknown;
+}
+
+export interface AuditEntries {
+  size: number;
+  /** `entry` is null when the stored bytes are not JSON. */
+  entries: { index: number; entry: AuditEntry | null }[];
+}

@@ -7,15 +7,24 @@
 //          [--chromium /usr/bin/chromium] [--screenshots DIR] [--headed]
 //
 // FILE is the credentials file `custos demo` writes (blocks of `username:` / `password:` /
-// `role:` lines) with an admin and an investigator. The test creates its own viewer and
-// operator accounts through the admin page. Steps:
-//   1. admin: log in, create a viewer and an operator on the Users page, log out
-//   2. investigator: the map shows one marker per camera of GET /api/cameras
-//   3. investigator: event search answers; playback of the last minute: the <video> reaches
+// `role:` lines) with an admin and an investigator. The test creates its own viewer,
+// operator, supervisor and auditor accounts through the admin page. Steps:
+//   0. public (no login): the login page links to /transparency, which shows every camera of
+//      GET /public/register.json in the table and on the map, the statistics, and the latest
+//      signed checkpoint (or "no checkpoint yet" when GET /public/checkpoint answers 404)
+//   1. admin: log in, create a viewer, an operator, a supervisor and an auditor, log out
+//   2. admin: adds a legal basis through the Policy page form
+//   3. investigator: the map shows one marker per camera of GET /api/cameras
+//   4. investigator: requests an approval (watchlist entry) citing that legal basis
+//   5. investigator: event search answers; playback of the last minute: the <video> reaches
 //      readyState >= 2 with a duration > 5 s; the download link is offered (export)
-//   4. operator: the live grid shows a picture that loaded (naturalWidth > 0)
-//   5. operator: a new event arrives in the alerts feed within 60 s
-//   6. viewer: the admin pages show the refusal; GET /api/users from the page answers 403
+//   6. supervisor: a request citing an unknown legal basis shows the server's refusal in an
+//      alert; the investigator's request is approved (four eyes), one's own cannot be
+//   7. operator: the live grid shows a picture that loaded (naturalWidth > 0)
+//   8. operator: a new event arrives in the alerts feed within 60 s
+//   9. auditor: the audit log lists entries; an entry's inclusion proof opens
+//  10. viewer: the admin pages and /policy show the refusal; GET /api/users and GET
+//      /api/policy from the page answer 403
 // The operational roles form a ladder (docs/auth.md): the investigator may do all of this; the
 // operator does steps 4-5 to show that the role below works too.
 // No page may trigger a Content-Security-Policy violation or an uncaught exception. Exits 1 with a message naming the
@@ -100,6 +109,10 @@ if (!admin || !investigator) usage(`${CREDENTIALS} needs an admin and an investi
 const suffix = randomBytes(3).toString('hex');
 const viewer = { username: `e2e-viewer-${suffix}`, password: randomBytes(18).toString('base64url'), role: 'viewer' };
 const operator = { username: `e2e-operator-${suffix}`, password: randomBytes(18).toString('base64url'), role: 'operator' };
+const supervisor = { username: `e2e-supervisor-${suffix}`, password: randomBytes(18).toString('base64url'), role: 'supervisor' };
+const auditor = { username: `e2e-auditor-${suffix}`, password: randomBytes(18).toString('base64url'), role: 'auditor' };
+const basisRef = `E2E-${suffix}`;
+const requestObject = `e2e-entry-${suffix}`;
 
 // ---------------------------------------------------------------------------------------------
 class StepFailure extends Error {}
@@ -214,10 +227,62 @@ try {
   const page = await newPage(context);
   console.log(`ui_e2e: ${BASE} with ${CHROMIUM} (${browser.version()}); screenshots on failure into ${SHOTS}`);
 
-  await step('admin creates a viewer and an operator', async () => {
+  await step('public: the transparency page opens without login', async () => {
+    const anonymous = await browser.newContext({ viewport: { width: 1400, height: 900 } });
+    try {
+      const pub = await newPage(anonymous);
+      await pub.goto(new URL('login', BASE).href);
+      await pub.getByRole('link', { name: 'transparency page' }).click();
+      await pub.waitForURL((u) => u.pathname === '/transparency');
+      await pub.locator('#page-title').filter({ hasText: 'Transparency' }).waitFor();
+      const reg = await anonymous.request.get(new URL('public/register.json', BASE).href);
+      if (reg.status() !== 200) fail(`GET /public/register.json answered ${reg.status()}`);
+      /** @type {{id: string, location: unknown}[]} */
+      const cameras = (await reg.json()).cameras;
+      if (cameras.length === 0) fail('the register lists no cameras');
+      const table = pub.getByRole('table', { name: 'Camera register' });
+      for (const c of cameras) {
+        await table.locator(`tbody tr[data-camera="${c.id}"]`).waitFor({ timeout: 10_000 }).catch(() => fail(`camera ${c.id} is not in the register table`));
+      }
+      const rows = await table.locator('tbody tr[data-camera]').count();
+      if (rows !== cameras.length) fail(`the register table has ${rows} rows for ${cameras.length} cameras`);
+      const located = cameras.filter((c) => c.location !== null).length;
+      await pub.waitForFunction((n) => document.querySelectorAll('path.register-marker').length === n, located, { timeout: 10_000 })
+        .catch(async () => fail(`the register map shows ${await pub.locator('path.register-marker').count()} markers for ${located} located cameras`));
+      if (!(await table.getByText(/^(On|Off)$/).count())) fail('the register table does not say whether face recognition is on');
+      await pub.getByRole('table', { name: 'Monthly statistics' }).waitFor();
+      for (const link of ['register.json', 'register.csv']) {
+        if ((await pub.getByRole('link', { name: link, exact: true }).getAttribute('href')) !== `/public/${link}`) fail(`no link to /public/${link}`);
+      }
+      // Checkpoints only accumulate: when the server has one now, the page (loaded earlier or
+      // not) must show it after a reload at the latest; when it has none, the page says so.
+      const cp = await anonymous.request.get(new URL('public/checkpoint', BASE).href);
+      if (cp.status() === 200) {
+        const { size, checkpoint } = await cp.json();
+        const shown = await pub.locator('#checkpoint-note').count();
+        if (!shown) await pub.reload();
+        const note = (await pub.locator('#checkpoint-note').textContent({ timeout: 10_000 })) ?? '';
+        const origin = String(checkpoint).split('\n')[0] ?? '';
+        if (!note.startsWith(origin)) fail(`the page does not show the signed checkpoint of ${origin}`);
+        if (!(await pub.locator('#verifier-key').textContent())?.startsWith(origin)) fail('the page does not show the verifier key');
+        console.log(`ui_e2e:   register ${cameras.length} cameras, checkpoint of size ${size} (page shows size ${await pub.locator('.page-transparency').getAttribute('data-checkpoint-size')})`);
+      } else if (cp.status() === 404) {
+        await pub.locator('#no-checkpoint, #checkpoint-note').first().waitFor().catch(() => fail('the page shows neither a checkpoint nor "no checkpoint yet"'));
+        console.log(`ui_e2e:   register ${cameras.length} cameras, no checkpoint yet`);
+      } else {
+        fail(`GET /public/checkpoint answered ${cp.status()}`);
+      }
+      if (await pub.locator('.page-transparency .status-line.error').count()) fail(`the page shows an error: ${await pub.locator('.page-transparency .status-line.error').first().textContent()}`);
+      await pub.close();
+    } finally {
+      await anonymous.close();
+    }
+  });
+
+  await step('admin creates a viewer, an operator, a supervisor and an auditor', async () => {
     await logIn(page, admin);
     await openFromNav(page, 'Users');
-    for (const account of [viewer, operator]) {
+    for (const account of [viewer, operator, supervisor, auditor]) {
       await page.getByLabel('New username', { exact: true }).fill(account.username);
       await page.getByLabel(/^Password \(at least/).fill(account.password);
       await page.getByLabel('Role', { exact: true }).selectOption(account.role);
@@ -225,6 +290,18 @@ try {
       await page.getByRole('table', { name: 'Users' }).getByRole('rowheader', { name: account.username, exact: true }).waitFor()
         .catch(async () => fail(`creating ${account.username} failed: ${await page.locator('.create-user + .status-line').textContent()}`));
     }
+  });
+
+  await step('admin adds a legal basis on the Policy page', async () => {
+    await openFromNav(page, 'Policy');
+    const form = page.getByRole('form', { name: 'Add a legal basis' });
+    await form.getByLabel('Type', { exact: true }).selectOption('case');
+    await form.getByLabel('Reference', { exact: true }).fill(basisRef);
+    await form.getByLabel('Issuing authority', { exact: true }).fill('Public prosecutor (e2e test)');
+    await form.getByLabel('Enrolling a person on a watchlist').check();
+    await form.getByRole('button', { name: 'Add legal basis' }).click();
+    await page.getByRole('table', { name: 'Legal bases' }).locator(`tr[data-reference="${basisRef}"][data-status="in_force"]`).waitFor()
+      .catch(async () => fail(`the legal basis did not appear in force: ${await page.locator('#add-basis-status').textContent()}`));
     await logOut(page);
   });
 
@@ -248,6 +325,21 @@ try {
       .catch(() => fail('camera markers did not get a health status'));
     const rows = await page.getByRole('table', { name: 'Cameras and their health' }).locator('tbody tr').count();
     if (rows !== cameras.length) fail(`the camera list has ${rows} rows for ${cameras.length} cameras`);
+  });
+
+  await step('investigator: requests an approval on the Policy page', async () => {
+    await openFromNav(page, 'Policy');
+    const form = page.getByRole('form', { name: 'Request approval' });
+    await form.getByLabel('Kind', { exact: true }).selectOption('watchlist_entry');
+    await form.getByLabel('Object id', { exact: true }).fill(requestObject);
+    await form.getByLabel('Legal basis reference', { exact: true }).fill(basisRef);
+    await form.getByLabel('Reason for the request', { exact: true }).fill('e2e: enrol a missing person');
+    await form.getByRole('button', { name: 'Request approval' }).click();
+    const row = page.getByRole('table', { name: 'Approval requests' }).locator(`tr[data-object="${requestObject}"]`);
+    await row.and(page.locator('[data-status="pending"]')).waitFor()
+      .catch(async () => fail(`the request is not pending: ${await page.locator('#request-status').textContent()}`));
+    if (await row.getByRole('button', { name: /^Approve/ }).count()) fail('the investigator is offered to approve');
+    if (await page.getByRole('form', { name: 'Add a legal basis' }).count()) fail('the investigator is offered the admin form');
   });
 
   await step('investigator: event search answers', async () => {
@@ -307,9 +399,39 @@ try {
     });
     if (!ok) fail(`the video did not become playable with a duration > 5 s: ${JSON.stringify(state)}; ${await page.locator('.page-playback .status-line').textContent()}`);
     console.log(`ui_e2e:   video readyState ${state.readyState}, duration ${state.duration.toFixed(1)} s, ${state.src.replace(/^https?:\/\/[^/]+/, '')}`);
+    // An export names the case it is for (docs/api.md): the link appears once one is given.
+    await page.getByLabel('Case reference (for an export)', { exact: true }).fill(`e2e-case-${suffix}`);
     const download = page.getByRole('link', { name: /^Download the clip/ });
     await download.waitFor().catch(() => fail('the investigator (export) is not offered a download'));
-    if (!/\/download\.mp4\?from=\d+&to=\d+$/.test((await download.getAttribute('href')) ?? '')) fail('the download link does not point at download.mp4');
+    if (!/\/download\.mp4\?from=\d+&to=\d+&case=e2e-case-/.test((await download.getAttribute('href')) ?? '')) fail(`the download link does not point at download.mp4 with the case: ${await download.getAttribute('href')}`);
+    await logOut(page);
+  });
+
+  await step('supervisor: refusal shown verbatim; approves the investigator\'s request (four eyes)', async () => {
+    await logIn(page, supervisor);
+    await openFromNav(page, 'Policy');
+    const form = page.getByRole('form', { name: 'Request approval' });
+    await form.getByLabel('Kind', { exact: true }).selectOption('watchlist_entry');
+    await form.getByLabel('Object id', { exact: true }).fill(`e2e-own-${suffix}`);
+    await form.getByLabel('Legal basis reference', { exact: true }).fill(`NO-SUCH-${suffix}`);
+    await form.getByLabel('Reason for the request', { exact: true }).fill('e2e: must be refused');
+    await form.getByRole('button', { name: 'Request approval' }).click();
+    const alert = page.locator('#request-status[role="alert"]');
+    await alert.filter({ hasText: `NO-SUCH-${suffix}` }).waitFor().catch(async () => fail(`no refusal in an alert: ${await page.locator('#request-status').textContent()}`));
+    console.log(`ui_e2e:   refusal: ${await alert.textContent()}`);
+    // Its own valid request: the decision buttons are there but disabled (four eyes).
+    await form.getByLabel('Object id', { exact: true }).fill(`e2e-own-${suffix}`);
+    await form.getByLabel('Legal basis reference', { exact: true }).fill(basisRef);
+    await form.getByRole('button', { name: 'Request approval' }).click();
+    const table = page.getByRole('table', { name: 'Approval requests' });
+    const own = table.locator(`tr[data-object="e2e-own-${suffix}"]`);
+    await own.waitFor().catch(async () => fail(`the supervisor's own request failed: ${await page.locator('#request-status').textContent()}`));
+    if (!(await own.getByRole('button', { name: /^Approve/ }).isDisabled())) fail('the supervisor may approve their own request');
+    const theirs = table.locator(`tr[data-object="${requestObject}"]`);
+    await theirs.getByRole('button', { name: /^Approve/ }).click();
+    await table.locator(`tr[data-object="${requestObject}"][data-status="approved"]`).waitFor()
+      .catch(async () => fail(`approving failed: ${await page.locator('#approvals-status').textContent()}`));
+    if (!((await theirs.textContent()) ?? '').includes(supervisor.username)) fail('the approved request does not name the supervisor who decided');
     await logOut(page);
   });
 
@@ -349,10 +471,33 @@ try {
     await logOut(page);
   });
 
-  await step('viewer: admin pages refused, GET /api/users is 403', async () => {
+  await step('auditor: audit log entries and an inclusion proof', async () => {
+    await logIn(page, auditor);
+    await openFromNav(page, 'Audit log');
+    await page.getByText(/Every read of this log is itself recorded/).waitFor();
+    const table = page.getByRole('table', { name: 'Audit log entries' });
+    await table.locator('tbody tr[data-index="0"]').waitFor().catch(async () => fail(`no audit entries: ${await page.locator('.page-audit .status-line').first().textContent()}`));
+    const cp = await page.request.get(new URL('public/checkpoint', BASE).href);
+    const covered = cp.status() === 200 ? (await cp.json()).size : 0;
+    await table.getByRole('button', { name: 'Inclusion proof of entry 0', exact: true }).click();
+    if (covered > 0) {
+      await page.locator('pre.proof').waitFor().catch(async () => fail(`no proof of entry 0: ${await page.locator('tr.proof-row').textContent()}`));
+      const proof = JSON.parse((await page.locator('pre.proof').textContent()) ?? '{}');
+      if (proof.index !== 0 || typeof proof.checkpoint !== 'string') fail(`the proof is not an inclusion proof of entry 0: ${JSON.stringify(proof).slice(0, 200)}`);
+      console.log(`ui_e2e:   proof of entry 0 against tree size ${proof.tree_size}`);
+    } else {
+      // No checkpoint covers entry 0 yet: the server's reason, in an alert.
+      await page.locator('tr.proof-row .status-line.error[role="alert"]').waitFor()
+        .catch(async () => fail(`no answer to the proof request: ${await page.locator('tr.proof-row').textContent()}`));
+      console.log(`ui_e2e:   no checkpoint yet; proof answer: ${await page.locator('tr.proof-row .status-line').textContent()}`);
+    }
+    await logOut(page);
+  });
+
+  await step('viewer: admin pages and policy refused, GET /api/users and /api/policy are 403', async () => {
     await logIn(page, viewer);
     const nav = page.getByRole('navigation', { name: 'Main' });
-    for (const hidden of ['Users', 'Cameras', 'Playback', 'Alerts']) {
+    for (const hidden of ['Users', 'Cameras', 'Playback', 'Alerts', 'Policy', 'Audit log']) {
       if (await nav.getByRole('link', { name: hidden, exact: true }).count()) fail(`the viewer's navigation offers ${hidden}`);
     }
     for (const adminPath of ['admin/users', 'admin/cameras']) {
@@ -360,6 +505,11 @@ try {
       await page.getByRole('alert').filter({ hasText: 'Your role (viewer) may not open the admin pages' }).waitFor()
         .catch(() => fail(`/${adminPath} does not show the refusal to a viewer`));
     }
+    await page.goto(new URL('policy', BASE).href);
+    await page.getByRole('alert').filter({ hasText: 'Your role (viewer) may not open the policy records' }).waitFor()
+      .catch(() => fail('/policy does not show the refusal to a viewer'));
+    const policy = await apiGet(page, '/api/policy');
+    if (policy.status !== 403) fail(`GET /api/policy as a viewer answered ${policy.status}, not 403`);
     const users = await apiGet(page, '/api/users');
     if (users.status !== 403) fail(`GET /api/users as a viewer answered ${users.status}, not 403`);
     if (typeof users.body?.error?.message !== 'string') fail('the 403 has no {"error": {"message"}} body');

@@ -11,6 +11,7 @@ import type { Camera, CustosEvent, EventPage } from '../types';
 const MAX_ALERTS = 200;
 
 export function alertItem(event: CustosEvent, cameraName: string, showSnapshot: boolean): HTMLLIElement {
+  if (event.type === 'face_match') return matchItem(event, cameraName, showSnapshot);
   const url = showSnapshot ? snapshotUrl(event) : null;
   const details = [event.zone ? `zone ${event.zone}` : '', event.direction ? `direction ${event.direction}` : '', `score ${event.score.toFixed(2)}`, `track ${event.track_id}`].filter(Boolean).join(' · ');
   return h(
@@ -23,6 +24,23 @@ export function alertItem(event: CustosEvent, cameraName: string, showSnapshot: 
       h('div', { class: 'alert-title' }, h('strong', { text: `${event.label || 'object'} ` }), h('span', { class: 'type-tag', text: eventTypeText(event.type) })),
       h('div', { class: 'alert-meta' }, h('time', { datetime: new Date(event.time_ms).toISOString(), text: formatTime(event.time_ms) }), ` · ${cameraName}`),
       h('div', { class: 'muted small', text: details }),
+    ),
+  );
+}
+
+/** A watchlist match: a lead to verify on the Face matches page, never a decision. */
+function matchItem(event: CustosEvent, cameraName: string, showCrop: boolean): HTMLLIElement {
+  const url = showCrop ? snapshotUrl(event) : null;
+  return h(
+    'li',
+    { class: 'alert type-face_match', 'data-event-id': event.id },
+    url ? h('img', { class: 'snapshot', src: url, alt: `Face seen at ${cameraName}`, loading: 'lazy' }) : h('div', { class: 'snapshot none', 'aria-hidden': 'true', text: '—' }),
+    h(
+      'div',
+      { class: 'alert-body' },
+      h('div', { class: 'alert-title' }, h('strong', { text: `Watchlist: ${event.watchlist_label ?? event.label} ` }), h('span', { class: 'type-tag lead', text: 'lead — verify' })),
+      h('div', { class: 'alert-meta' }, h('time', { datetime: new Date(event.time_ms).toISOString(), text: formatTime(event.time_ms) }), ` · ${cameraName}`),
+      h('div', { class: 'muted small' }, `score ${event.score.toFixed(3)} · `, h('a', { href: '/matches', text: 'confirm or reject' })),
     ),
   );
 }

@@ -26,6 +26,13 @@ export function renderLogin(root: HTMLElement, options: LoginOptions): Cleanup {
     submit,
     status,
   );
+  const publicNote = h(
+    'p',
+    { class: 'login-public' },
+    'Not staff? The ',
+    h('a', { href: '/transparency', text: 'transparency page' }),
+    ' lists every camera, what it can do and on what legal basis, and how the system is used. No login needed.',
+  );
   form.addEventListener('submit', (event) => {
     event.preventDefault();
     submit.disabled = true;
@@ -43,7 +50,7 @@ export function renderLogin(root: HTMLElement, options: LoginOptions): Cleanup {
         submit.disabled = false;
       });
   });
-  append(root, h('div', { class: 'login-wrap' }, form));
+  append(root, h('div', { class: 'login-wrap' }, h('div', {}, form, publicNote)));
   username.focus();
   return () => undefined;
 }

@@ -18,8 +18,22 @@ function field(id: string, label: string, control: HTMLElement): HTMLElement {
   return h('div', { class: 'field' }, h('label', { for: id, text: label }), control);
 }
 
-export function clipPath(kind: 'clip' | 'download', camera: string, span: Span): string {
-  return withQuery(`/api/cameras/${encodeURIComponent(camera)}/${kind}.mp4`, { from: span.start_ms, to: span.end_ms });
+/**
+ * The clip or export URL of a span. Exports need the case they are for (docs/api.md); recordings
+ * older than 24 h need a legal basis in force.
+ */
+export function clipPath(
+  kind: 'clip' | 'download',
+  camera: string,
+  span: Span,
+  extra: { legalBasis?: string; caseRef?: string } = {},
+): string {
+  return withQuery(`/api/cameras/${encodeURIComponent(camera)}/${kind}.mp4`, {
+    from: span.start_ms,
+    to: span.end_ms,
+    legal_basis: extra.legalBasis?.trim(),
+    case: kind === 'download' ? extra.caseRef?.trim() : undefined,
+  });
 }
 
 export function renderPlayback(root: HTMLElement, ctx: PageContext): () => void {
@@ -31,6 +45,8 @@ export function renderPlayback(root: HTMLElement, ctx: PageContext): () => void 
   const camera = h('select', { name: 'camera', required: true });
   const from = h('input', { name: 'from', type: 'datetime-local', step: 1, value: toLocalInput(initialFrom), required: true });
   const to = h('input', { name: 'to', type: 'datetime-local', step: 1, value: toLocalInput(initialTo), required: true });
+  const legalBasis = h('input', { name: 'legal_basis', type: 'text', placeholder: 'only for recordings older than 24 h' });
+  const caseRef = h('input', { name: 'case', type: 'text', placeholder: 'e.g. 2026/1234', maxlength: 200 });
   const last5 = h('button', { type: 'button', class: 'secondary', text: 'Last 5 minutes' });
   const submit = h('button', { type: 'submit', text: 'Show recordings' });
   const form = h(
@@ -39,6 +55,7 @@ export function renderPlayback(root: HTMLElement, ctx: PageContext): () => void 
     field('pb-camera', 'Camera', camera),
     field('pb-from', 'From', from),
     field('pb-to', 'To', to),
+    field('pb-legal', 'Legal basis', legalBasis),
     h('div', { class: 'field actions' }, submit, last5),
   );
   const status = statusLine('info');
@@ -47,13 +64,20 @@ export function renderPlayback(root: HTMLElement, ctx: PageContext): () => void 
   const nowPlaying = h('p', { class: 'muted', role: 'status' });
   const download = h('a', { class: 'button', download: '', hidden: true, text: 'Download this clip (MP4)' });
   const canExport = may(ctx.me, 'export');
+  const exportBox = h(
+    'div',
+    { class: 'export-box' },
+    field('pb-case', 'Case reference (for an export)', caseRef),
+    h('p', { class: 'muted', text: 'Exports are blurred, watermarked with their export id and recorded in the audit log with their SHA-256.' }),
+    download,
+  );
   append(
     root,
     h('h1', { id: 'page-title', text: 'Playback' }),
     form,
     status,
     timelineBox,
-    h('div', { class: 'player' }, video, h('div', { class: 'player-bar' }, nowPlaying, canExport ? download : null)),
+    h('div', { class: 'player' }, video, h('div', { class: 'player-bar' }, nowPlaying, canExport ? exportBox : null)),
   );
 
   let recordings: Recordings | null = null;
@@ -65,16 +89,23 @@ export function renderPlayback(root: HTMLElement, ctx: PageContext): () => void 
   const play = (span: Span): void => {
     if (!recordings) return;
     clip = span;
-    video.src = clipPath('clip', recordings.camera, span);
+    video.src = clipPath('clip', recordings.camera, span, { legalBasis: legalBasis.value });
     video.load();
     void video.play().catch(() => undefined);
     nowPlaying.textContent = `Playing ${formatTime(span.start_ms)} – ${formatTime(span.end_ms, false)} (${formatDuration(span.end_ms - span.start_ms)})`;
-    if (canExport) {
-      download.href = clipPath('download', recordings.camera, span);
-      download.hidden = false;
-      download.setAttribute('aria-label', `Download the clip from ${formatTime(span.start_ms)} to ${formatTime(span.end_ms, false)}`);
-    }
+    updateDownload();
   };
+
+  // The export link appears once the clip and the case it is for are known.
+  const updateDownload = (): void => {
+    if (!canExport || !recordings || !clip) return;
+    const ref = caseRef.value.trim();
+    download.hidden = ref === '';
+    if (ref === '') return;
+    download.href = clipPath('download', recordings.camera, clip, { legalBasis: legalBasis.value, caseRef: ref });
+    download.setAttribute('aria-label', `Download the clip from ${formatTime(clip.start_ms)} to ${formatTime(clip.end_ms, false)} for case ${ref}`);
+  };
+  caseRef.addEventListener('input', updateDownload);
 
   const playAt = (time_ms: number): void => {
     if (!recordings || !scale) return;
