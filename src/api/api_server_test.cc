@@ -1577,7 +1577,8 @@ TEST_F(WatchlistApiTest, AnEntryNeedsALegalBasisAndASecondSupervisorAndWithdrawa
   ASSERT_EQ(listed.status, 200) << listed.body;
   ASSERT_EQ(listed.Json()["entries"].size(), 1u);
   EXPECT_EQ(listed.Json()["entries"][0]["status"], "active");
-  for (const auto& [key, value] : listed.Json()["entries"][0].items()) {
+  const json listed_entry = listed.Json()["entries"][0];  // Kept: items() refers into it.
+  for (const auto& [key, value] : listed_entry.items()) {
     EXPECT_FALSE(value.is_array()) << key;  // No vector of any kind.
   }
   EXPECT_EQ(Call("GET", "/api/watchlist", WithSession(LoginAs(Role::kViewer))).status, 403);
