@@ -188,20 +188,7 @@ absl::StatusOr<store::SqliteDb> OpenDatabase(const AuthenticatorOptions& options
         " already has tables but is not a Custos auth database; refusing to modify it. Point "
         "the auth store at another file"));
   }
-  {
-    CUSTOS_ASSIGN_OR_RETURN(Statement journal,
-                            Statement::Prepare(db.get(), "PRAGMA journal_mode = WAL"));
-    const int step = journal.Step();
-    if (step != SQLITE_ROW) {
-      return store::SqliteStatus(db.get(), step, "switching auth database to WAL mode", path);
-    }
-    const std::string mode = journal.ColumnText(0);
-    if (mode != "wal" && !(in_memory && mode == "memory")) {
-      return absl::FailedPreconditionError(
-          absl::StrCat("cannot use WAL journal mode for ", path, " (SQLite chose '", mode,
-                       "'); put the database on a local file system"));
-    }
-  }
+  CUSTOS_RETURN_IF_ERROR(store::EnableWal(db.get(), "auth database", path, in_memory));
   CUSTOS_RETURN_IF_ERROR(store::Exec(db.get(), "PRAGMA synchronous = NORMAL", path));
   CUSTOS_RETURN_IF_ERROR(store::Exec(db.get(), "PRAGMA foreign_keys = ON", path));
   // Deleted secrets (session hashes, old password hashes) are overwritten, not left in free

@@ -388,20 +388,7 @@ absl::StatusOr<store::SqliteDb> OpenDatabase(const PolicyEngineOptions& options)
   CUSTOS_ASSIGN_OR_RETURN(const int64_t version,
                           store::QueryInt(db.get(), "PRAGMA user_version", path));
   if (version > latest) return store::NewerSchemaError(path, version, latest);
-  {
-    CUSTOS_ASSIGN_OR_RETURN(Statement journal,
-                            Statement::Prepare(db.get(), "PRAGMA journal_mode = WAL"));
-    const int step = journal.Step();
-    if (step != SQLITE_ROW) {
-      return store::SqliteStatus(db.get(), step, "switching policy database to WAL mode", path);
-    }
-    const std::string mode = journal.ColumnText(0);
-    if (mode != "wal" && !(in_memory && mode == "memory")) {
-      return absl::FailedPreconditionError(
-          absl::StrCat("cannot use WAL journal mode for ", path, " (SQLite chose '", mode,
-                       "'); put the database on a local file system"));
-    }
-  }
+  CUSTOS_RETURN_IF_ERROR(store::EnableWal(db.get(), "policy database", path, in_memory));
   CUSTOS_RETURN_IF_ERROR(store::Exec(db.get(), "PRAGMA synchronous = NORMAL", path));
   CUSTOS_RETURN_IF_ERROR(store::Exec(db.get(), "PRAGMA foreign_keys = ON", path));
   CUSTOS_RETURN_IF_ERROR(store::ApplyMigrations(db.get(), PolicyEngine::Migrations(), path));

@@ -203,20 +203,7 @@ absl::StatusOr<std::unique_ptr<SqliteEventStore>> SqliteEventStore::Open(
   }
 
   // WAL lets readers (the API) proceed while the pipeline writes.
-  {
-    CUSTOS_ASSIGN_OR_RETURN(Statement journal,
-                            Statement::Prepare(db.get(), "PRAGMA journal_mode = WAL"));
-    const int step = journal.Step();
-    if (step != SQLITE_ROW) {
-      return SqliteStatus(db.get(), step, "switching event database to WAL mode", path);
-    }
-    const std::string mode = journal.ColumnText(0);
-    if (mode != "wal" && !(in_memory && mode == "memory")) {
-      return absl::FailedPreconditionError(
-          absl::StrCat("cannot use WAL journal mode for ", path, " (SQLite chose '", mode,
-                       "'); put the database on a local file system"));
-    }
-  }
+  CUSTOS_RETURN_IF_ERROR(EnableWal(db.get(), "event database", path, in_memory));
   CUSTOS_RETURN_IF_ERROR(Exec(db.get(), "PRAGMA synchronous = NORMAL", path));
   CUSTOS_RETURN_IF_ERROR(ApplyMigrations(db.get(), Migrations(), path));
   return std::unique_ptr<SqliteEventStore>(new SqliteEventStore(path, std::move(db)));

@@ -119,6 +119,21 @@ absl::Status Exec(sqlite3* db, std::string_view sql, std::string_view path) {
   return absl::OkStatus();
 }
 
+absl::Status EnableWal(sqlite3* db, std::string_view what, std::string_view path, bool in_memory) {
+  CUSTOS_ASSIGN_OR_RETURN(Statement journal, Statement::Prepare(db, "PRAGMA journal_mode = WAL"));
+  const int step = journal.Step();
+  if (step != SQLITE_ROW) {
+    return SqliteStatus(db, step, absl::StrCat("switching ", AbslView(what), " to WAL mode"), path);
+  }
+  const std::string mode = journal.ColumnText(0);
+  if (mode != "wal" && !(in_memory && mode == "memory")) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("cannot use WAL journal mode for ", AbslView(path), " (SQLite chose '", mode,
+                     "'); put the database on a local file system"));
+  }
+  return absl::OkStatus();
+}
+
 absl::StatusOr<int64_t> QueryInt(sqlite3* db, std::string_view sql, std::string_view path) {
   sqlite3_stmt* raw = nullptr;
   int rc = sqlite3_prepare_v2(db, sql.data(), static_cast<int>(sql.size()), &raw, nullptr);

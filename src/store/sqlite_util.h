@@ -63,6 +63,12 @@ class Statement {
 // Errors: as SqliteStatus.
 absl::Status Exec(sqlite3* db, std::string_view sql, std::string_view path);
 
+// Switches `db` (`what`: "policy database", for messages) to WAL journal mode, which lets
+// readers proceed while one writer writes. An in-memory database keeps "memory" mode.
+// Errors: as SqliteStatus; kFailedPrecondition when SQLite will not use WAL there (a network
+// file system).
+absl::Status EnableWal(sqlite3* db, std::string_view what, std::string_view path, bool in_memory);
+
 // Runs a query returning one integer (PRAGMA user_version, SELECT count(*) ...).
 // Errors: as SqliteStatus; kInternal when it returns no row.
 absl::StatusOr<int64_t> QueryInt(sqlite3* db, std::string_view sql, std::string_view path);

@@ -262,21 +262,7 @@ absl::StatusOr<store::SqliteDb> OpenModuleDb(const std::string& path, int64_t ap
   CUSTOS_ASSIGN_OR_RETURN(const int64_t version,
                           store::QueryInt(db.get(), "PRAGMA user_version", path));
   if (version > latest) return store::NewerSchemaError(path, version, latest);
-  {
-    CUSTOS_ASSIGN_OR_RETURN(store::Statement journal,
-                            store::Statement::Prepare(db.get(), "PRAGMA journal_mode = WAL"));
-    const int step = journal.Step();
-    if (step != SQLITE_ROW) {
-      return store::SqliteStatus(db.get(), step, absl::StrCat("switching ", Sv(what), " to WAL"),
-                                 path);
-    }
-    const std::string mode = journal.ColumnText(0);
-    if (mode != "wal" && !(in_memory && mode == "memory")) {
-      return absl::FailedPreconditionError(
-          absl::StrCat("cannot use WAL journal mode for ", path, " (SQLite chose '", mode,
-                       "'); put the database on a local file system"));
-    }
-  }
+  CUSTOS_RETURN_IF_ERROR(store::EnableWal(db.get(), what, path, in_memory));
   CUSTOS_RETURN_IF_ERROR(store::Exec(db.get(), "PRAGMA synchronous = NORMAL", path));
   // Erased templates and crops are overwritten on disk, not left in free pages.
   CUSTOS_RETURN_IF_ERROR(store::Exec(db.get(), "PRAGMA secure_delete = ON", path));
