@@ -21,6 +21,15 @@ enum class EventType {
   // (docs/face.md "Watchlists"). A person must verify it. The id is the stored match's id;
   // published on the live event stream only, never kept in the event store.
   kFaceMatch,
+  // Traffic (docs/traffic.md): a vehicle moved against its lane's direction; a vehicle stood
+  // still in a stopped-vehicle zone longer than allowed. Kept in the event store.
+  kWrongWay,
+  kStoppedVehicle,
+  // Plates (docs/plates.md): a vehicle's voted plate read matched an approved hotlist entry
+  // (a lead for a person to verify). The id is the stored hit's; published on the live event
+  // stream only (reads themselves never are: searching them needs a case), kept in the plate
+  // store with the legal basis's retention.
+  kPlateHit,
 };
 
 const char* EventTypeName(EventType type);  // "track_start", "zone_enter", ...
@@ -41,6 +50,15 @@ struct Event {
   // face_match only: the watchlist entry the face resembled (score is the similarity).
   std::string watchlist_entry = {};  // Entry id.
   std::string watchlist_label = {};  // The entry's label, as operators see it.
+  // Traffic: the vehicle's speed in km/h from the camera's ground calibration (advisory, never
+  // evidential); 0 when unknown (no calibration, too short a path). Set on line_cross,
+  // wrong_way and track_end of vehicles when the camera is calibrated.
+  double speed_kmh = 0;
+  // plate_hit: the plate text (A-Z, 0-9) and the read's id in the plate store; the hotlist
+  // entry's id and label are in watchlist_entry / watchlist_label; score is the read's
+  // confidence.
+  std::string plate = {};
+  std::string plate_read = {};
 };
 
 }  // namespace custos

@@ -40,6 +40,18 @@ struct BucketCount {
   int64_t count = 0;
 };
 
+// Line crossings of one (line, direction, label) counted in one time bucket
+// (EventStore::CountLineCrossings), with their mean advisory speed (docs/traffic.md).
+struct LineCrossingCount {
+  int64_t start_ms = 0;        // Bucket start: from_ms + k * bucket_ms.
+  std::string line = {};       // Event::zone of the line_cross events.
+  std::string direction = {};  // Event::direction.
+  std::string label = {};
+  int64_t count = 0;
+  int64_t with_speed = 0;     // How many of them carried a speed (speed_kmh > 0).
+  double mean_speed_kmh = 0;  // Their mean speed; 0 when with_speed is 0.
+};
+
 // Thread-safe: implementations may be called from any number of threads.
 class EventStore {
  public:
@@ -69,6 +81,13 @@ class EventStore {
   // start then label. Errors: kInvalidArgument (bucket_ms < 1, an open range), as Query().
   virtual absl::StatusOr<std::vector<BucketCount>> CountBuckets(const EventQuery& query,
                                                                 int64_t bucket_ms) = 0;
+
+  // line_cross events matching `query`'s filters (its type is ignored; zone selects a line)
+  // counted per bucket of `bucket_ms` from query.from_ms and per (line, direction, label);
+  // only non-empty groups, ordered by start, line, direction, label. Errors: as
+  // CountBuckets().
+  virtual absl::StatusOr<std::vector<LineCrossingCount>> CountLineCrossings(const EventQuery& query,
+                                                                            int64_t bucket_ms) = 0;
 };
 
 }  // namespace custos

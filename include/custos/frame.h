@@ -14,6 +14,10 @@ struct Frame {
   int64_t wall_ms = 0;   // UTC wall-clock time in ms (stream start + pts for files).
   int source_width = 0;  // Size of the stream before scaling.
   int source_height = 0;
+  // 8-bit BGR at the stream's resolution (at most ingest's full_frame_max_width wide), for
+  // stages that need detail the detect frame lost, such as reading licence plates. Empty
+  // unless the source was asked for it.
+  cv::Mat full;
 };
 
 }  // namespace custos

@@ -12,6 +12,13 @@ struct PointF {
   float y = 0;
 };
 
+// A point in double precision, e.g. on the road plane in metres (docs/traffic.md), where
+// float's 7 digits would cost centimetres a few hundred metres from the origin.
+struct PointD {
+  double x = 0;
+  double y = 0;
+};
+
 // Axis-aligned box: top-left corner plus size, the form events and JSON use ([x, y, w, h]).
 struct BoxF {
   float x = 0;

@@ -106,7 +106,7 @@ absl::StatusOr<EventQuery> ParseEventQuery(const httplib::Request& req, bool pag
     if (!query.type) {
       return absl::InvalidArgumentError(
           absl::StrCat("'type' must be one of track_start, track_end, zone_enter, zone_leave, "
-                       "line_cross, loiter (got '",
+                       "line_cross, loiter, wrong_way, stopped_vehicle (got '",
                        type.substr(0, kMaxFilterValueBytes), "')"));
     }
   }
@@ -524,6 +524,8 @@ absl::Status ApiServer::Handle(const Route& route, const httplib::Request& req,
       return HandleSnapshot(PathParam(route.path, req.path, "event"), res);
     case RouteId::kCounts:
       return HandleCounts(req, res);
+    case RouteId::kTrafficCounts:
+      return HandleTrafficCounts(req, res);
     case RouteId::kUsers:
       return HandleUsers(caller, res);
     case RouteId::kCreateUser:
@@ -571,6 +573,19 @@ absl::Status ApiServer::Handle(const Route& route, const httplib::Request& req,
     case RouteId::kConfirmMatch:
     case RouteId::kRejectMatch:
       return HandleMatches(route, caller, req, res);
+    case RouteId::kPlateReads:
+    case RouteId::kPlateReadCrop:
+      return HandlePlateReads(route, caller, req, res);
+    case RouteId::kHotlist:
+    case RouteId::kProposeHotlist:
+    case RouteId::kApproveHotlist:
+    case RouteId::kRejectHotlist:
+    case RouteId::kWithdrawHotlist:
+    case RouteId::kPlateHits:
+    case RouteId::kPlateHitCrop:
+    case RouteId::kConfirmPlateHit:
+    case RouteId::kRejectPlateHit:
+      return HandlePlates(route, caller, req, res);
   }
   return absl::InternalError("route without a handler");
 }

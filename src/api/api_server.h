@@ -33,6 +33,10 @@ class AuditLog;
 namespace custos::policy {
 class PolicyEngine;
 }
+namespace custos::plate {
+class PlateStore;
+class HotlistStore;
+}  // namespace custos::plate
 namespace custos::watchlist {
 class WatchlistStore;
 class MatchStore;
@@ -207,6 +211,9 @@ struct ApiServerDeps {
   watchlist::WatchlistStore* watchlist = nullptr;
   // Optional (match routes answer 503 without it): the leads face recognition raised.
   watchlist::MatchStore* matches = nullptr;
+  // Optional (plate routes answer 503 without them): reads and hits, hotlists.
+  plate::PlateStore* plates = nullptr;
+  plate::HotlistStore* hotlist = nullptr;
   // Optional (proposals answer 503 without it, saying `faces_unavailable`): the face models
   // that turn enrolment photos into embeddings, in memory.
   watchlist::FaceSource* faces = nullptr;
@@ -282,7 +289,14 @@ class ApiServer {
   absl::Status CheckOldPlayback(std::string_view camera, int64_t from_ms, const Caller& caller,
                                 const httplib::Request& req, std::string* legal_basis) const;
   absl::Status HandleSnapshot(std::string_view event_id, httplib::Response& res);
+  // The window of a counts request (GET /api/stats/counts, /api/traffic/counts): `camera`
+  // (checked), `bucket_s` (60..86400, default 3600), `from`/`to` (default the last 24 h, at
+  // most 1000 buckets), `from` aligned down to a whole bucket. Sets query.camera, from_ms and
+  // to_ms; returns the bucket length in ms. Errors: kInvalidArgument, kNotFound (camera).
+  absl::StatusOr<int64_t> ParseCountWindow(const httplib::Request& req, EventQuery& query) const;
   absl::Status HandleCounts(const httplib::Request& req, httplib::Response& res);
+  // Line crossings per bucket, line, direction and class: api/traffic_handlers.cc.
+  absl::Status HandleTrafficCounts(const httplib::Request& req, httplib::Response& res);
   absl::Status HandleUsers(const Caller& caller, httplib::Response& res);
   absl::Status HandleCreateUser(const Caller& caller, const httplib::Request& req,
                                 httplib::Response& res);
@@ -302,6 +316,11 @@ class ApiServer {
   absl::Status HandlePolicyChange(const Route& route, const Caller& caller,
                                   const httplib::Request& req, httplib::Response& res);
   // Watchlists and face matches: api/watchlist_handlers.cc.
+  // Plate reads, hotlists and hits: api/plate_handlers.cc.
+  absl::Status HandlePlateReads(const Route& route, const Caller& caller,
+                                const httplib::Request& req, httplib::Response& res);
+  absl::Status HandlePlates(const Route& route, const Caller& caller, const httplib::Request& req,
+                            httplib::Response& res);
   absl::Status HandleWatchlist(const Route& route, const Caller& caller,
                                const httplib::Request& req, httplib::Response& res);
   absl::Status HandleMatches(const Route& route, const Caller& caller, const httplib::Request& req,

@@ -26,6 +26,8 @@
 #include "core/ulid.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "plate/hotlist.h"
+#include "plate/plate_store.h"
 #include "policy/policy_engine.h"
 #include "store/sqlite_event_store.h"
 #include "watchlist/match_store.h"
@@ -228,6 +230,44 @@ class ApiServerTest : public ::testing::Test {
     auto recorded = matches_->Record(SampleMatch(kT0, "01ARZ3NDEKTSV4RRFFQ69G5FAV"));
     ASSERT_TRUE(recorded.ok()) << recorded.status();
     match_id_ = recorded->id;
+    // Plates: a basis for queries and hotlists, one read, and one hit of it.
+    policy::LegalBasis plate_basis;
+    plate_basis.reference = "PQ-1";
+    plate_basis.issuing_authority = "Amtsgericht Musterstadt";
+    plate_basis.scope.acts = {policy::Act::kPlateQuery, policy::Act::kPlateHotlist};
+    plate_basis.valid_from_ms = kT0 - 86'400'000;
+    plate_basis.expires_ms = kT0 + 30LL * 86'400'000;
+    ASSERT_TRUE(policy_->AddLegalBasis(kRoot, plate_basis).ok());
+    auto plates = plate::PlateStore::Create({.path = (dir_ / "plates.db").string()},
+                                            {.clock = &clock_, .auditor = &policy_auditor_});
+    ASSERT_TRUE(plates.ok()) << plates.status();
+    plates_ = *std::move(plates);
+    auto hotlist = plate::HotlistStore::Create(
+        {.path = (dir_ / "hotlist.db").string()},
+        {.clock = &clock_, .policy = policy_.get(), .auditor = &policy_auditor_});
+    ASSERT_TRUE(hotlist.ok()) << hotlist.status();
+    hotlist_ = *std::move(hotlist);
+    plate::StoredRead read;
+    read.camera = "entrance";
+    read.time_ms = kT0 - 60'000;
+    read.plate = "ABC1234";
+    read.confidence = 0.9f;
+    read.candidates = {{"ABC1234", 0.9f}, {"A8C1234", 0.2f}};
+    read.label = "car";
+    read.crop_jpeg = std::string("\xFF\xD8plate\xFF\xD9", 9);
+    auto stored_read = plates_->AddRead(read);
+    ASSERT_TRUE(stored_read.ok()) << stored_read.status();
+    read_id_ = stored_read->id;
+    plate::StoredHit hit;
+    hit.read = *stored_read;
+    hit.entry_id = "01ARZ3NDEKTSV4RRFFQ69G5FAV";
+    hit.entry_plate = "ABC1234";
+    hit.entry_label = "stolen car";
+    hit.legal_basis_ref = "PQ-1";
+    hit.keep_until_ms = kT0 + 86'400'000;
+    auto stored_hit = plates_->AddHit(hit);
+    ASSERT_TRUE(stored_hit.ok()) << stored_hit.status();
+    hit_id_ = stored_hit->id;
     policy_auditor_.Clear();  // Tests count the records of their own acts.
     absl::StatusOr<std::unique_ptr<audit::AuditLog>> audit =
         audit::AuditLog::Open({.data_dir = dir_.string(), .origin = "", .clock = &clock_});
@@ -332,6 +372,8 @@ class ApiServerTest : public ::testing::Test {
     };
     deps.watchlist = watchlist_.get();
     deps.matches = matches_.get();
+    deps.plates = plates_.get();
+    deps.hotlist = hotlist_.get();
     deps.faces = faces_;
     deps.faces_unavailable = "the face models are not installed (test)";
     absl::StatusOr<std::unique_ptr<ApiServer>> server = ApiServer::Create(options, deps);
@@ -433,6 +475,8 @@ class ApiServerTest : public ::testing::Test {
   std::unique_ptr<audit::AuditLog> audit_;
   std::unique_ptr<watchlist::WatchlistStore> watchlist_;
   std::unique_ptr<watchlist::MatchStore> matches_;
+  std::unique_ptr<plate::PlateStore> plates_;
+  std::unique_ptr<plate::HotlistStore> hotlist_;
   FakeFaceSource fake_faces_;
   watchlist::FaceSource* faces_ = &fake_faces_;
   std::unique_ptr<ApiServer> server_;
@@ -441,6 +485,8 @@ class ApiServerTest : public ::testing::Test {
  public:
   static inline std::string snapshot_event_;
   static inline std::string match_id_;
+  static inline std::string read_id_;
+  static inline std::string hit_id_;
 };
 
 TEST_F(ApiServerTest, LoginSetsAHardenedCookieAndLogoutNeedsTheCsrfToken) {
@@ -513,6 +559,9 @@ std::string SampleTarget(const Route& route) {
       return absl::StrCat("/api/events/", ApiServerTest::snapshot_event_, "/snapshot.jpg");
     case RouteId::kCounts:
       return absl::StrCat("/api/stats/counts?from=", kT0, "&to=", kT0 + 3'600'000, "&bucket_s=600");
+    case RouteId::kTrafficCounts:
+      return absl::StrCat("/api/traffic/counts?camera=entrance&line=gate&from=", kT0,
+                          "&to=", kT0 + 3'600'000, "&bucket_s=600");
     case RouteId::kLiveJpeg:
       return "/api/cameras/entrance/live.jpg";
     case RouteId::kLiveMjpeg:
@@ -551,6 +600,28 @@ std::string SampleTarget(const Route& route) {
       return absl::StrCat("/api/matches/", ApiServerTest::match_id_, "/confirm");
     case RouteId::kRejectMatch:
       return absl::StrCat("/api/matches/", ApiServerTest::match_id_, "/reject");
+    case RouteId::kPlateReads:
+      return "/api/plates/reads?case=C-1&legal_basis=PQ-1&plate=ABC*&camera=entrance&limit=5";
+    case RouteId::kPlateReadCrop:
+      return absl::StrCat("/api/plates/reads/", ApiServerTest::read_id_,
+                          "/crop.jpg?case=C-1&legal_basis=PQ-1");
+    case RouteId::kApproveHotlist:
+      return "/api/plates/hotlist/01ARZ3NDEKTSV4RRFFQ69G5FAV/approve";
+    case RouteId::kRejectHotlist:
+      return "/api/plates/hotlist/01ARZ3NDEKTSV4RRFFQ69G5FAV/reject";
+    case RouteId::kWithdrawHotlist:
+      return "/api/plates/hotlist/01ARZ3NDEKTSV4RRFFQ69G5FAV/withdraw";
+    case RouteId::kPlateHits:
+      return absl::StrCat("/api/plates/hits?status=lead&camera=entrance&from=0&to=", kT0,
+                          "&limit=5");
+    case RouteId::kPlateHitCrop:
+      return absl::StrCat("/api/plates/hits/", ApiServerTest::hit_id_, "/crop.jpg");
+    case RouteId::kConfirmPlateHit:
+      return absl::StrCat("/api/plates/hits/", ApiServerTest::hit_id_, "/confirm");
+    case RouteId::kRejectPlateHit:
+      return absl::StrCat("/api/plates/hits/", ApiServerTest::hit_id_, "/reject");
+    case RouteId::kHotlist:
+    case RouteId::kProposeHotlist:
     case RouteId::kWatchlist:
     case RouteId::kProposeWatchlist:
     case RouteId::kPolicy:
@@ -607,7 +678,10 @@ TEST_F(ApiServerTest, EveryRouteAllowsExactlyTheRolesItsPermissionAllows) {
           route.id != RouteId::kCreateUser) {
         expected = 400;
       }
-      if (route.id == RouteId::kApprove || route.id == RouteId::kApproveWatchlist) expected = 404;
+      if (route.id == RouteId::kApprove || route.id == RouteId::kApproveWatchlist ||
+          route.id == RouteId::kApproveHotlist) {
+        expected = 404;
+      }
       if (!caller) {
         expected = route.access == Access::kAnyone ? 200 : 401;
       } else if (!auth::Allows(*caller, route.permission)) {
@@ -909,6 +983,71 @@ TEST_F(ApiServerTest, CountsFillEveryBucketPerLabel) {
   EXPECT_EQ(cars, 2);
   EXPECT_EQ(persons, 3);
   EXPECT_EQ(Call("GET", "/api/stats/counts?bucket_s=5", session).status, 400);
+}
+
+TEST_F(ApiServerTest, TrafficCountsGiveEverySeriesInEveryBucketWithMeanSpeeds) {
+  const int64_t from = kT0 - kT0 % 60'000;
+  auto crossing = [](int64_t t, const std::string& line, const std::string& direction,
+                     const std::string& label, double kmh) {
+    Event e;
+    e.id = NewUlid(t);
+    e.camera = "entrance";
+    e.time_ms = t;
+    e.type = EventType::kLineCross;
+    e.zone = line;
+    e.direction = direction;
+    e.label = label;
+    e.speed_kmh = kmh;
+    return e;
+  };
+  ASSERT_TRUE(store_
+                  ->Append({crossing(from + 1'000, "gate", "in", "car", 40),
+                            crossing(from + 2'000, "gate", "in", "car", 50.04),
+                            crossing(from + 3'000, "gate", "in", "car", 0),
+                            crossing(from + 4'000, "gate", "out", "truck", 0),
+                            crossing(from + 130'000, "gate", "out", "truck", 30),
+                            crossing(from + 5'000, "road", "in", "car", 70)})
+                  .ok());
+  const httplib::Headers session = WithSession(LoginAs(Role::kOperator));
+  Reply reply = Call("GET",
+                     absl::StrCat("/api/traffic/counts?camera=entrance&line=gate&from=", from + 5,
+                                  "&to=", from + 180'000, "&bucket_s=60"),
+                     session);
+  ASSERT_EQ(reply.status, 200) << reply.body;
+  const json doc = reply.Json();
+  EXPECT_EQ(doc["camera"], "entrance");
+  EXPECT_EQ(doc["bucket_ms"], 60'000);
+  EXPECT_EQ(doc["from_ms"], from);  // Aligned down to a whole bucket.
+  EXPECT_EQ(doc["to_ms"], from + 180'000);
+  EXPECT_EQ(doc["speed_advisory"], true);
+  EXPECT_EQ(doc["series"], json::parse(R"([{"line": "gate", "direction": "in", "label": "car"},
+                                            {"line": "gate", "direction": "out", "label": "truck"}])"));
+  ASSERT_EQ(doc["buckets"].size(), 3u);
+  EXPECT_EQ(doc["buckets"][0]["start_ms"], from);
+  EXPECT_EQ(doc["buckets"][0]["counts"], json::array({3, 1}));
+  EXPECT_EQ(doc["buckets"][0]["mean_speed_kmh"], json::array({45.0, nullptr}));
+  EXPECT_EQ(doc["buckets"][1]["counts"], json::array({0, 0}));
+  EXPECT_EQ(doc["buckets"][1]["mean_speed_kmh"], json::array({nullptr, nullptr}));
+  EXPECT_EQ(doc["buckets"][2]["counts"], json::array({0, 1}));
+  EXPECT_EQ(doc["buckets"][2]["mean_speed_kmh"], json::array({nullptr, 30.0}));
+
+  // Every line of every camera without filters; the same parameter rules as /api/stats/counts.
+  Reply all =
+      Call("GET", absl::StrCat("/api/traffic/counts?from=", from, "&to=", from + 60'000), session);
+  ASSERT_EQ(all.status, 200) << all.body;
+  EXPECT_TRUE(all.Json()["camera"].is_null());
+  EXPECT_EQ(all.Json()["series"].size(), 3u);
+  EXPECT_EQ(all.Json()["buckets"].size(), 1u);  // Default bucket 1 h, range 1 min.
+  EXPECT_EQ(Call("GET", "/api/traffic/counts?bucket_s=5", session).status, 400);
+  EXPECT_EQ(Call("GET", "/api/traffic/counts?camera=nowhere", session).status, 404);
+  EXPECT_EQ(Call("GET", "/api/traffic/counts?type=line_cross", session).status, 400);
+  const int64_t too_long = int64_t{1001} * 3'600'000;  // More than 1000 buckets of 1 h.
+  EXPECT_EQ(
+      Call("GET", absl::StrCat("/api/traffic/counts?from=", from, "&to=", from + too_long), session)
+          .status,
+      400);
+  EXPECT_EQ(Call("GET", "/api/traffic/counts?line=" + std::string(129, 'x'), session).status, 400);
+  EXPECT_EQ(Call("GET", "/api/traffic/counts", WithSession(LoginAs(Role::kViewer))).status, 403);
 }
 
 TEST_F(ApiServerTest, AdminCreatesDisablesAndEnablesUsers) {
@@ -1240,7 +1379,7 @@ TEST_F(ApiServerTest, PolicyRequestsNeedALegalBasisAndASecondPerson) {
   // The auditor sees the records; a viewer does not.
   Reply listed = Call("GET", "/api/policy", WithSession(LoginAs(Role::kAuditor)));
   ASSERT_EQ(listed.status, 200) << listed.body;
-  EXPECT_EQ(listed.Json()["legal_bases"].size(), 1u);
+  EXPECT_EQ(listed.Json()["legal_bases"].size(), 2u);  // This test's and the fixture's PQ-1.
   EXPECT_EQ(listed.Json()["approvals"].size(), 2u);
   EXPECT_EQ(Call("GET", "/api/policy", WithSession(LoginAs(Role::kViewer))).status, 403);
 
@@ -1682,6 +1821,132 @@ TEST_F(WatchlistApiTest, OperatorsConfirmOrRejectAMatchOnceAndEveryVerdictIsAudi
 
   EXPECT_EQ(Records(policy::PolicyAction::kFaceMatchConfirm, policy::PolicyResult::kOk), 1);
   EXPECT_EQ(Records(policy::PolicyAction::kFaceMatchReject, policy::PolicyResult::kOk), 1);
+}
+
+}  // namespace
+}  // namespace custos::api
+
+namespace custos::api {
+namespace {
+
+// The plate routes: a search needs a case and a legal basis and is on record before it is
+// answered; hotlist entries need a second person; hits are verdicts on record.
+class PlateApiTest : public WatchlistApiTest {
+ protected:
+  // The newest audit entry, parsed.
+  json LastAuditEntry() {
+    absl::StatusOr<std::vector<audit::StoredEntry>> entries = audit_->ScanForStatistics(0, 1000);
+    EXPECT_TRUE(entries.ok() && !entries->empty());
+    if (!entries.ok() || entries->empty()) return json();
+    return json::parse(entries->back().json);
+  }
+};
+
+TEST_F(PlateApiTest, ASearchNeedsACaseAndALegalBasisAndIsOnRecordFirst) {
+  const httplib::Headers investigator = WithSession(LoginAs(Role::kInvestigator));
+  Reply no_case = Call("GET", "/api/plates/reads?legal_basis=PQ-1&plate=ABC1234", investigator);
+  EXPECT_EQ(no_case.status, 400) << no_case.body;
+  EXPECT_THAT(no_case.ErrorMessage(), HasSubstr("case reference"));
+  json refused = LastAuditEntry();
+  EXPECT_EQ(refused["action"], "plate_query");
+  EXPECT_EQ(refused["result"], "denied");
+
+  Reply no_basis = Call("GET", "/api/plates/reads?case=C-77&plate=ABC1234", investigator);
+  EXPECT_EQ(no_basis.status, 403) << no_basis.body;
+  Reply wrong_basis =
+      Call("GET", "/api/plates/reads?case=C-77&legal_basis=NOPE&plate=ABC1234", investigator);
+  EXPECT_EQ(wrong_basis.status, 403) << wrong_basis.body;
+
+  Reply found = Call("GET", "/api/plates/reads?case=C-77&legal_basis=PQ-1&plate=A8C1234",
+                     investigator);  // A lower candidate of the read.
+  ASSERT_EQ(found.status, 200) << found.body;
+  const json body = found.Json();
+  ASSERT_EQ(body["reads"].size(), 1u);
+  EXPECT_EQ(body["reads"][0]["plate"], "ABC1234");
+  const json record = LastAuditEntry();
+  EXPECT_EQ(record["action"], "plate_query");
+  EXPECT_EQ(record["result"], "ok");
+  EXPECT_EQ(record["purpose"], "C-77");
+  EXPECT_EQ(record["legal_basis"], "PQ-1");
+  EXPECT_EQ(record["details"]["results"], 1);
+  EXPECT_EQ(record["details"]["read_ids"][0], read_id_);
+
+  Reply confused = Call("GET",
+                        "/api/plates/reads?case=C-77&legal_basis=PQ-1&plate=ABC1Z34&"
+                        "max_confusions=1",
+                        investigator);
+  ASSERT_EQ(confused.status, 200) << confused.body;
+  EXPECT_EQ(confused.Json()["count"], 1);
+  Reply none =
+      Call("GET", "/api/plates/reads?case=C-77&legal_basis=PQ-1&plate=ABC1Z34", investigator);
+  EXPECT_EQ(none.Json()["count"], 0);
+  Reply bad = Call("GET", "/api/plates/reads?case=C-77&legal_basis=PQ-1&plate=*", investigator);
+  EXPECT_EQ(bad.status, 400) << bad.body;
+
+  // The crop: same rules, on record.
+  Reply crop = Call("GET", body["reads"][0]["crop"].get<std::string>(), investigator);
+  EXPECT_EQ(crop.status, 200);
+  EXPECT_EQ(crop.body, std::string("\xFF\xD8plate\xFF\xD9", 9));
+  EXPECT_EQ(LastAuditEntry()["object"], read_id_);
+  EXPECT_EQ(
+      Call("GET", absl::StrCat("/api/plates/reads/", read_id_, "/crop.jpg"), investigator).status,
+      400);
+
+  // Operators watch alerts; they do not search journeys.
+  const httplib::Headers operator_session = WithSession(LoginAs(Role::kOperator));
+  EXPECT_EQ(Call("GET", "/api/plates/reads?case=C-77&legal_basis=PQ-1", operator_session).status,
+            403);
+}
+
+TEST_F(PlateApiTest, AHotlistEntryNeedsASecondPersonAndHitsAreDecidedOnce) {
+  const httplib::Headers supervisor = WithSession(LoginAs(Role::kSupervisor));
+  const httplib::Headers investigator = WithSession(LoginAs(Role::kInvestigator));
+  const json proposal = {{"plate", "xy-9876"},
+                         {"label", "stolen van, case 4711"},
+                         {"reason", "reported stolen"},
+                         {"legal_basis_ref", "PQ-1"}};
+  Reply proposed = Call("POST", "/api/plates/hotlist", supervisor, proposal.dump());
+  ASSERT_EQ(proposed.status, 201) << proposed.body;
+  const std::string id = proposed.Json()["id"];
+  EXPECT_EQ(proposed.Json()["plate"], "XY9876");
+  EXPECT_EQ(proposed.Json()["status"], "pending");
+  EXPECT_EQ(proposed.Json()["max_confusions"], 1);
+  Reply own = Call("POST", absl::StrCat("/api/plates/hotlist/", id, "/approve"), supervisor);
+  EXPECT_EQ(own.status, 403) << own.body;
+  Reply by_investigator =
+      Call("POST", absl::StrCat("/api/plates/hotlist/", id, "/approve"), investigator);
+  EXPECT_EQ(by_investigator.status, 403);
+  Reply approved = Call("POST", absl::StrCat("/api/plates/hotlist/", id, "/approve"), Sam());
+  ASSERT_EQ(approved.status, 200) << approved.body;
+  EXPECT_EQ(approved.Json()["status"], "active");
+  EXPECT_EQ(approved.Json()["decided_by"], "sam");
+  Reply list = Call("GET", "/api/plates/hotlist", investigator);
+  ASSERT_EQ(list.status, 200);
+  EXPECT_EQ(list.Json()["entries"][0]["status"], "active");
+
+  Reply bad = Call("POST", "/api/plates/hotlist", supervisor,
+                   json({{"plate", "XY1"},
+                         {"label", "x"},
+                         {"reason", "y"},
+                         {"legal_basis_ref", "PQ-1"},
+                         {"max_confusions", 5}})
+                       .dump());
+  EXPECT_EQ(bad.status, 400) << bad.body;
+
+  const httplib::Headers operator_session = WithSession(LoginAs(Role::kOperator));
+  Reply hits = Call("GET", "/api/plates/hits", operator_session);
+  ASSERT_EQ(hits.status, 200) << hits.body;
+  ASSERT_EQ(hits.Json()["hits"].size(), 1u);
+  EXPECT_EQ(hits.Json()["hits"][0]["lead"], true);
+  Reply rejected = Call("POST", absl::StrCat("/api/plates/hits/", hit_id_, "/reject"),
+                        operator_session, json({{"reason", "another car"}}).dump());
+  ASSERT_EQ(rejected.status, 200) << rejected.body;
+  EXPECT_EQ(rejected.Json()["status"], "rejected");
+  Reply again = Call("POST", absl::StrCat("/api/plates/hits/", hit_id_, "/confirm"),
+                     operator_session, json::object().dump());
+  EXPECT_EQ(again.status, 400) << again.body;  // Decided once (failed precondition).
+  EXPECT_EQ(Records(policy::PolicyAction::kPlateHitReject, policy::PolicyResult::kOk), 1);
+  EXPECT_EQ(Records(policy::PolicyAction::kHotlistPropose, policy::PolicyResult::kOk), 1);
 }
 
 }  // namespace

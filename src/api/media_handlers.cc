@@ -374,22 +374,11 @@ absl::Status ApiServer::HandleSnapshot(std::string_view event_id, httplib::Respo
   return absl::OkStatus();
 }
 
-absl::Status ApiServer::HandleCounts(const httplib::Request& req, httplib::Response& res) {
-  if (deps_.events == nullptr) return absl::UnavailableError("this server has no event store");
-  EventQuery query;
-  query.type = EventType::kTrackStart;
+absl::StatusOr<int64_t> ApiServer::ParseCountWindow(const httplib::Request& req,
+                                                    EventQuery& query) const {
   if (req.has_param("camera")) {
     query.camera = req.get_param_value("camera");
     CUSTOS_RETURN_IF_ERROR(CheckCamera(query.camera));
-  }
-  if (req.has_param("type")) {
-    const std::string type = req.get_param_value("type");
-    query.type = store::EventTypeFromName(type);
-    if (!query.type) {
-      return absl::InvalidArgumentError(
-          "'type' must be one of track_start, track_end, zone_enter, zone_leave, line_cross, "
-          "loiter");
-    }
   }
   int64_t bucket_s = 3600;
   if (req.has_param("bucket_s") && (!absl::SimpleAtoi(req.get_param_value("bucket_s"), &bucket_s) ||
@@ -402,6 +391,23 @@ absl::Status ApiServer::HandleCounts(const httplib::Request& req, httplib::Respo
   // Buckets aligned to whole bucket lengths (whole hours, minutes) in UTC.
   query.from_ms = range.first - range.first % bucket_ms;
   query.to_ms = range.second;
+  return bucket_ms;
+}
+
+absl::Status ApiServer::HandleCounts(const httplib::Request& req, httplib::Response& res) {
+  if (deps_.events == nullptr) return absl::UnavailableError("this server has no event store");
+  EventQuery query;
+  query.type = EventType::kTrackStart;
+  CUSTOS_ASSIGN_OR_RETURN(const int64_t bucket_ms, ParseCountWindow(req, query));
+  if (req.has_param("type")) {
+    const std::string type = req.get_param_value("type");
+    query.type = store::EventTypeFromName(type);
+    if (!query.type) {
+      return absl::InvalidArgumentError(
+          "'type' must be one of track_start, track_end, zone_enter, zone_leave, line_cross, "
+          "loiter");
+    }
+  }
   CUSTOS_ASSIGN_OR_RETURN(std::vector<BucketCount> counts,
                           deps_.events->CountBuckets(query, bucket_ms));
   std::set<std::string> labels;

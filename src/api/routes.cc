@@ -20,12 +20,17 @@ constexpr std::string_view kPlaybackParams[] = {"from", "to", "legal_basis"};
 constexpr std::string_view kExportParams[] = {"from", "to",        "legal_basis",
                                               "case", "unblurred", "approval"};
 constexpr std::string_view kCountParams[] = {"camera", "type", "from", "to", "bucket_s"};
+constexpr std::string_view kTrafficCountParams[] = {"camera", "line", "from", "to", "bucket_s"};
 
 constexpr std::string_view kAuditReadParams[] = {"from", "limit"};
 constexpr std::string_view kProofParams[] = {"index", "size"};
 constexpr std::string_view kConsistencyParams[] = {"from", "to"};
 
 constexpr std::string_view kMatchParams[] = {"status", "camera", "limit"};
+constexpr std::string_view kPlateQueryParams[] = {"case", "legal_basis", "plate",          "camera",
+                                                  "from", "to",          "max_confusions", "limit"};
+constexpr std::string_view kPlateCropParams[] = {"case", "legal_basis"};
+constexpr std::string_view kHitParams[] = {"status", "camera", "from", "to", "limit"};
 
 constexpr std::span<const std::string_view> kNone{};
 
@@ -78,6 +83,10 @@ constexpr std::array kRoutes = {
     Route{RouteId::kCounts, Method::kGet, "/api/stats/counts", Access::kSignedIn,
           Permission::kViewAlerts, kCountParams, false, false, std::nullopt,
           "Events counted per time bucket and label."},
+    Route{RouteId::kTrafficCounts, Method::kGet, "/api/traffic/counts", Access::kSignedIn,
+          Permission::kViewAlerts, kTrafficCountParams, false, false, std::nullopt,
+          "Line crossings counted per time bucket, line, direction and class, with their mean "
+          "advisory speed."},
     Route{RouteId::kUsers, Method::kGet, "/api/users", Access::kSignedIn, Permission::kManageUsers,
           kNone, false, false, std::nullopt, "The user accounts."},
     Route{RouteId::kCreateUser, Method::kPost, "/api/users", Access::kSignedIn,
@@ -176,6 +185,41 @@ constexpr std::array kRoutes = {
     Route{RouteId::kRejectMatch, Method::kPost, "/api/matches/{id}/reject", Access::kSignedIn,
           Permission::kAcknowledgeAlerts, kNone, true, false, std::nullopt,
           "Reject a match as false, with a reason."},
+    Route{RouteId::kPlateReads, Method::kGet, "/api/plates/reads", Access::kSignedIn,
+          Permission::kPlateQuery, kPlateQueryParams, false, false, std::nullopt,
+          "Search the plate reads of the last days: needs a case reference and a legal basis in "
+          "force; every query is on record in the audit log before it is answered."},
+    Route{RouteId::kPlateReadCrop, Method::kGet, "/api/plates/reads/{id}/crop.jpg",
+          Access::kSignedIn, Permission::kPlateQuery, kPlateCropParams, false, false, std::nullopt,
+          "The plate crop of a read, under the same case and legal basis."},
+    Route{RouteId::kHotlist, Method::kGet, "/api/plates/hotlist", Access::kSignedIn,
+          Permission::kPlateQuery, kNone, false, false, std::nullopt,
+          "Hotlist entries with their status (pending, active, rejected, withdrawn, expired)."},
+    Route{RouteId::kProposeHotlist, Method::kPost, "/api/plates/hotlist", Access::kSignedIn,
+          Permission::kPlateQuery, kNone, true, false, std::nullopt,
+          "Propose a plate for the hotlist; it is pending until a different supervisor "
+          "approves it."},
+    Route{RouteId::kApproveHotlist, Method::kPost, "/api/plates/hotlist/{id}/approve",
+          Access::kSignedIn, Permission::kApproveWatchlist, kNone, false, false, std::nullopt,
+          "Approve another user's proposed hotlist entry (four eyes): it becomes active."},
+    Route{RouteId::kRejectHotlist, Method::kPost, "/api/plates/hotlist/{id}/reject",
+          Access::kSignedIn, Permission::kApproveWatchlist, kNone, true, false, std::nullopt,
+          "Reject a proposed hotlist entry, with a reason."},
+    Route{RouteId::kWithdrawHotlist, Method::kPost, "/api/plates/hotlist/{id}/withdraw",
+          Access::kSignedIn, Permission::kPlateQuery, kNone, true, false, std::nullopt,
+          "Take a plate off the hotlist at once, with a reason."},
+    Route{RouteId::kPlateHits, Method::kGet, "/api/plates/hits", Access::kSignedIn,
+          Permission::kAcknowledgeAlerts, kHitParams, false, false, std::nullopt,
+          "Hotlist hits (leads to verify, confirmed, rejected), newest first, without crops."},
+    Route{RouteId::kPlateHitCrop, Method::kGet, "/api/plates/hits/{id}/crop.jpg", Access::kSignedIn,
+          Permission::kAcknowledgeAlerts, kNone, false, false, AccessAction::kPlayback,
+          "The plate crop of a hit, for the operator who verifies it."},
+    Route{RouteId::kConfirmPlateHit, Method::kPost, "/api/plates/hits/{id}/confirm",
+          Access::kSignedIn, Permission::kAcknowledgeAlerts, kNone, true, false, std::nullopt,
+          "Confirm a hit after checking the crop against the entry (optional note)."},
+    Route{RouteId::kRejectPlateHit, Method::kPost, "/api/plates/hits/{id}/reject",
+          Access::kSignedIn, Permission::kAcknowledgeAlerts, kNone, true, false, std::nullopt,
+          "Reject a hit (a misread or another vehicle), with a reason."},
 };
 
 bool IsParamSegment(std::string_view segment) {

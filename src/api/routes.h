@@ -31,6 +31,7 @@ enum class RouteId {
   kDownload,
   kSnapshot,
   kCounts,
+  kTrafficCounts,  // api/traffic_handlers.cc, docs/traffic.md.
   kUsers,
   kCreateUser,
   kDisableUser,
@@ -66,6 +67,18 @@ enum class RouteId {
   kMatchCrop,
   kConfirmMatch,
   kRejectMatch,
+  // Plates: reads, hotlists, hits (api/plate_handlers.cc, docs/plates.md).
+  kPlateReads,
+  kPlateReadCrop,
+  kHotlist,
+  kProposeHotlist,
+  kApproveHotlist,
+  kRejectHotlist,
+  kWithdrawHotlist,
+  kPlateHits,
+  kPlateHitCrop,
+  kConfirmPlateHit,
+  kRejectPlateHit,
 };
 
 enum class Method { kGet, kPost };

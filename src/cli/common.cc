@@ -19,26 +19,41 @@ int Fail(const char* command, const absl::Status& status) {
   }
 }
 
+namespace {
+
+std::string ManifestOf(const ModelFlags& flags) {
+  return flags.manifest.empty() ? infer::DefaultManifestPath() : flags.manifest;
+}
+
+std::string ModelsDirOf(const ModelFlags& flags) {
+  return flags.models_dir.empty() ? infer::DefaultModelsDir() : flags.models_dir;
+}
+
+// `model`, or its error saying first what needs the model and last how to provision it.
+template <typename T>
+absl::StatusOr<T> NeededFor(absl::StatusOr<T> model, absl::string_view need) {
+  if (model.ok()) return model;
+  return absl::Status(model.status().code(), absl::StrCat(need, ": ", model.status().message(),
+                                                          " (tools/setup.sh provisions it)"));
+}
+
+}  // namespace
+
 absl::StatusOr<std::vector<infer::ModelSpec>> LoadModelSpecs(const ModelFlags& flags) {
-  const std::string manifest =
-      flags.manifest.empty() ? infer::DefaultManifestPath() : flags.manifest;
-  const std::string dir = flags.models_dir.empty() ? infer::DefaultModelsDir() : flags.models_dir;
-  return infer::LoadManifest(manifest, dir);
+  return infer::LoadManifest(ManifestOf(flags), ModelsDirOf(flags));
 }
 
 absl::StatusOr<face::FaceModel> LoadMaskingModel(const ModelFlags& flags) {
-  const std::string manifest =
-      flags.manifest.empty() ? infer::DefaultManifestPath() : flags.manifest;
-  const std::string dir = flags.models_dir.empty() ? infer::DefaultModelsDir() : flags.models_dir;
-  absl::StatusOr<face::FaceModel> model =
-      face::LoadFaceModel(manifest, dir, face::kDefaultDetector);
-  if (!model.ok()) {
-    return absl::Status(
-        model.status().code(),
-        absl::StrCat("privacy masking needs the face detector '", face::kDefaultDetector,
-                     "': ", model.status().message(), " (tools/setup.sh provisions it)"));
-  }
-  return model;
+  return NeededFor(
+      face::LoadFaceModel(ManifestOf(flags), ModelsDirOf(flags), face::kDefaultDetector),
+      absl::StrCat("privacy masking needs the face detector '", face::kDefaultDetector, "'"));
+}
+
+absl::StatusOr<plate::OcrModel> LoadPlateMaskingModel(const ModelFlags& flags) {
+  return NeededFor(
+      plate::LoadOcrModel(ManifestOf(flags), ModelsDirOf(flags), plate::kDefaultTextDetector),
+      absl::StrCat("plate masking (privacy.mask_plates) needs the text detector '",
+                   plate::kDefaultTextDetector, "'"));
 }
 
 absl::StatusOr<infer::ModelSpec> LoadModelSpec(const ModelFlags& flags) {

@@ -11,6 +11,7 @@
 #include "cli/commands.h"
 #include "face/face_models.h"
 #include "infer/model_manifest.h"
+#include "plate/ocr_model.h"
 
 namespace custos::cli {
 
@@ -26,6 +27,11 @@ absl::StatusOr<infer::ModelSpec> LoadModelSpec(const ModelFlags& flags);
 // The face detector that privacy masking uses (face::kDefaultDetector of the flags' manifest).
 // The server does not start without it: live view and exports are always masked.
 absl::StatusOr<face::FaceModel> LoadMaskingModel(const ModelFlags& flags);
+
+// The text detector that plate masking uses (plate::kDefaultTextDetector of the flags'
+// manifest). While the configuration's privacy.mask_plates is on (the default) the server does
+// not start without it either.
+absl::StatusOr<plate::OcrModel> LoadPlateMaskingModel(const ModelFlags& flags);
 
 // The labels Custos tracks by default: people and vehicles.
 const std::vector<std::string>& DefaultLabels();

@@ -12,6 +12,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -170,6 +171,12 @@ int RunServe(const ServeFlags& flags) {
   if (!cfg.ok()) return Fail("serve", cfg.status());
   absl::StatusOr<face::FaceModel> masking = LoadMaskingModel(flags.model);
   if (!masking.ok()) return Fail("serve", masking.status());
+  std::optional<plate::OcrModel> plate_masking;
+  if (cfg->privacy.mask_plates) {
+    absl::StatusOr<plate::OcrModel> text = LoadPlateMaskingModel(flags.model);
+    if (!text.ok()) return Fail("serve", text.status());
+    plate_masking = *std::move(text);
+  }
   server::ServerOptions options;
   options.config = *std::move(cfg);
   options.data_dir = flags.data_dir;
@@ -177,6 +184,7 @@ int RunServe(const ServeFlags& flags) {
   options.bind = flags.bind;
   options.model = *model;
   options.face_detector = *masking;
+  options.plate_mask_detector = plate_masking;
   // Watchlist recognition (docs/face.md): the server runs without it if these do not load.
   options.face_manifest =
       flags.model.manifest.empty() ? infer::DefaultManifestPath() : flags.model.manifest;
@@ -210,6 +218,12 @@ int RunDemo(const DemoFlags& flags) {
   if (!cfg.ok()) return Fail("demo", cfg.status());
   absl::StatusOr<face::FaceModel> masking = LoadMaskingModel(flags.model);
   if (!masking.ok()) return Fail("demo", masking.status());
+  std::optional<plate::OcrModel> plate_masking;
+  if (cfg->privacy.mask_plates) {
+    absl::StatusOr<plate::OcrModel> text = LoadPlateMaskingModel(flags.model);
+    if (!text.ok()) return Fail("demo", text.status());
+    plate_masking = *std::move(text);
+  }
 
   // Sample videos that are not on this machine are left out; the rest become live cameras.
   std::vector<config::CameraConfig> cameras;
@@ -250,6 +264,7 @@ int RunDemo(const DemoFlags& flags) {
   options.port = flags.port;
   options.model = *model;
   options.face_detector = *masking;
+  options.plate_mask_detector = plate_masking;
   options.face_manifest =
       flags.model.manifest.empty() ? infer::DefaultManifestPath() : flags.model.manifest;
   options.face_models_dir =

@@ -5,6 +5,7 @@
 #include <exception>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <limits>
 #include <set>
 #include <sstream>
@@ -20,6 +21,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/string_view.h"
 #include "custos/status.h"
+#include "traffic/calibration.h"
 #include "yaml-cpp/anchor.h"
 #include "yaml-cpp/depthguard.h"
 #include "yaml-cpp/eventhandler.h"
@@ -421,14 +423,20 @@ class Parser {
     return true;
   }
 
-  std::optional<PointF> ReadPoint(const Node& node, const std::string& path) {
-    if (!Visit()) return std::nullopt;
+  // Whether `node` is a list of two values, [x, y]; reports it otherwise (`what` says of what).
+  bool CheckPair(const Node& node, const std::string& path, absl::string_view what) {
+    if (!Visit()) return false;
     if (!node.IsSequence() || node.size() != 2) {
-      Error(node, absl::StrCat(path, " must be a point [x, y] of two numbers in [0, 1], got ",
+      Error(node, absl::StrCat(path, " must be a point [x, y] ", what, ", got ",
                                node.IsSequence() ? absl::StrCat("a list of ", node.size())
                                                  : std::string(TypeName(node))));
-      return std::nullopt;
+      return false;
     }
+    return true;
+  }
+
+  std::optional<PointF> ReadPoint(const Node& node, const std::string& path) {
+    if (!CheckPair(node, path, "of two numbers in [0, 1]")) return std::nullopt;
     std::optional<double> x = ReadCoordinate(node[0], path, "x");
     std::optional<double> y = ReadCoordinate(node[1], path, "y");
     if (!x || !y) return std::nullopt;
@@ -525,8 +533,9 @@ class Parser {
   // --- Sections. ---
 
   void ParseRoot(const Node& root, Config& config) {
-    std::optional<Fields> fields = ReadFields(
-        root, "", {"cameras", "detector", "motion", "tracker", "store", "retention", "server"});
+    std::optional<Fields> fields = ReadFields(root, "",
+                                              {"cameras", "detector", "motion", "tracker", "store",
+                                               "retention", "server", "privacy", "plates"});
     if (!fields) return;
     // The detector first: zones and lines are checked against its labels.
     if (const Entry* e = fields->Find("detector")) ParseDetector(e->value, config.detector);
@@ -536,6 +545,8 @@ class Parser {
     if (const Entry* e = fields->Find("store")) ParseStore(e->value, config.store);
     if (const Entry* e = fields->Find("retention")) ParseRetention(e->value, config.retention);
     if (const Entry* e = fields->Find("server")) ParseServer(e->value, config.server);
+    if (const Entry* e = fields->Find("privacy")) ParsePrivacy(e->value, config.privacy);
+    if (const Entry* e = fields->Find("plates")) ParsePlates(e->value, config.plates);
     if (detector_labels_ok_) {
       for (const LabelUse& use : label_uses_) {
         const auto& known = config.detector.labels;
@@ -628,10 +639,10 @@ class Parser {
   }
 
   bool ParseCamera(const Node& node, const std::string& path, CameraConfig& camera) {
-    std::optional<Fields> f =
-        ReadFields(node, path,
-                   {"id", "name", "url", "rtsp_transport", "enabled", "detect", "location",
-                    "motion_masks", "zones", "lines", "record", "retention", "purpose"});
+    std::optional<Fields> f = ReadFields(
+        node, path,
+        {"id", "name", "url", "rtsp_transport", "enabled", "detect", "location", "motion_masks",
+         "zones", "lines", "record", "retention", "purpose", "traffic", "read_plates"});
     if (!f) return false;
     const size_t errors_before = errors_.size() + static_cast<size_t>(suppressed_);
     if (const Entry* e = Required(*f, "id")) {
@@ -680,6 +691,9 @@ class Parser {
     if (const Entry* e = f->Find("purpose")) {
       if (auto v = ReadNonEmptyString(e->value, Child(path, "purpose"))) camera.purpose = *v;
     }
+    if (const Entry* e = f->Find("read_plates")) {
+      if (auto v = ReadBool(e->value, Child(path, "read_plates"))) camera.read_plates = *v;
+    }
     if (const Entry* e = f->Find("motion_masks")) {
       ForEachItem(e->value, Child(path, "motion_masks"),
                   [&](const Node& item, const std::string& item_path, size_t) {
@@ -716,6 +730,11 @@ class Parser {
                       camera.lines.push_back(std::move(line));
                     }
                   });
+    }
+    if (const Entry* e = f->Find("traffic")) {
+      TrafficConfig traffic;
+      ParseTraffic(e->value, Child(path, "traffic"), traffic, claim);
+      camera.traffic = std::move(traffic);
     }
     return errors_.size() + static_cast<size_t>(suppressed_) == errors_before;
   }
@@ -800,6 +819,33 @@ class Parser {
     return ok;
   }
 
+  // Exactly two different points [[x0, y0], [x1, y1]]; `what` ("a line") for the message.
+  std::optional<std::pair<PointF, PointF>> ReadSegment(const Node& node, const std::string& path,
+                                                       absl::string_view what) {
+    std::vector<PointF> points;
+    bool ok = true;
+    const bool is_list =
+        ForEachItem(node, path, [&](const Node& item, const std::string& item_path, size_t) {
+          if (auto p = ReadPoint(item, item_path)) {
+            points.push_back(*p);
+          } else {
+            ok = false;
+          }
+        });
+    if (!is_list || !ok) return std::nullopt;
+    if (points.size() != 2) {
+      Error(node, absl::StrCat(path, " must have exactly 2 points [[x0, y0], [x1, y1]], got ",
+                               points.size()));
+      return std::nullopt;
+    }
+    if (points[0].x == points[1].x && points[0].y == points[1].y) {
+      Error(node, absl::StrCat(path, ": the two points are the same; ", what,
+                               " needs two different points"));
+      return std::nullopt;
+    }
+    return std::make_pair(points[0], points[1]);
+  }
+
   bool ParseLine(const Node& node, const std::string& path, LineConfig& line) {
     std::optional<Fields> f = ReadFields(node, path, {"name", "points", "labels", "directions"});
     if (!f) return false;
@@ -815,32 +861,8 @@ class Parser {
       ok = false;
     }
     if (const Entry* e = Required(*f, "points")) {
-      const std::string ppath = Child(path, "points");
-      std::vector<PointF> points;
-      bool points_ok =
-          ForEachItem(e->value, ppath, [&](const Node& item, const std::string& item_path, size_t) {
-            if (auto p = ReadPoint(item, item_path)) {
-              points.push_back(*p);
-            } else {
-              ok = false;
-            }
-          });
-      if (points_ok && ok) {
-        if (points.size() != 2) {
-          Error(e->value, absl::StrCat(ppath,
-                                       " must have exactly 2 points [[x0, y0], [x1, y1]], "
-                                       "got ",
-                                       points.size()));
-          ok = false;
-        } else if (points[0].x == points[1].x && points[0].y == points[1].y) {
-          Error(e->value, absl::StrCat(ppath,
-                                       ": the two points are the same; a line needs "
-                                       "two different points"));
-          ok = false;
-        } else {
-          line.from = points[0];
-          line.to = points[1];
-        }
+      if (auto segment = ReadSegment(e->value, Child(path, "points"), "a line")) {
+        std::tie(line.from, line.to) = *segment;
       } else {
         ok = false;
       }
@@ -877,6 +899,189 @@ class Parser {
       }
     }
     return ok;
+  }
+
+  // --- Traffic (docs/traffic.md). ---
+
+  using ClaimName = std::function<void(const Node&, const std::string&, const std::string&)>;
+
+  // A point on the road in metres: [x, y], any finite numbers up to 10 000 km (a national
+  // grid's coordinates fit).
+  std::optional<PointD> ReadGroundPoint(const Node& node, const std::string& path) {
+    if (!CheckPair(node, path, "in metres")) return std::nullopt;
+    constexpr double kMaxM = 1e7;
+    std::optional<double> x = ReadNumber(node[0], absl::StrCat(path, ".x"), -kMaxM, kMaxM);
+    std::optional<double> y = ReadNumber(node[1], absl::StrCat(path, ".y"), -kMaxM, kMaxM);
+    if (!x || !y) return std::nullopt;
+    return PointD{*x, *y};
+  }
+
+  // Exactly four points read by `read`.
+  template <typename Point, typename ReadFn>
+  std::optional<std::vector<Point>> ReadFourPoints(const Node& node, const std::string& path,
+                                                   ReadFn read) {
+    std::vector<Point> points;
+    bool ok = true;
+    const bool is_list =
+        ForEachItem(node, path, [&](const Node& item, const std::string& item_path, size_t) {
+          if (std::optional<Point> p = (this->*read)(item, item_path)) {
+            points.push_back(*p);
+          } else {
+            ok = false;
+          }
+        });
+    if (!is_list || !ok) return std::nullopt;
+    if (points.size() != 4) {
+      Error(node, absl::StrCat(path, " must have exactly 4 points, got ", points.size()));
+      return std::nullopt;
+    }
+    return points;
+  }
+
+  // The calibration's two sides, and the homography they give (which checks them).
+  std::optional<traffic::GroundCalibration> ParseCalibration(const Node& node,
+                                                             const std::string& path,
+                                                             CalibrationConfig& out) {
+    std::optional<Fields> f = ReadFields(node, path, {"image", "ground"});
+    if (!f) return std::nullopt;
+    const Entry* image = Required(*f, "image");
+    const Entry* ground = Required(*f, "ground");
+    if (image != nullptr) {
+      if (auto v = ReadFourPoints<PointF>(image->value, Child(path, "image"), &Parser::ReadPoint)) {
+        out.image = std::move(*v);
+      }
+    }
+    if (ground != nullptr) {
+      if (auto v = ReadFourPoints<PointD>(ground->value, Child(path, "ground"),
+                                          &Parser::ReadGroundPoint)) {
+        out.ground = std::move(*v);
+      }
+    }
+    if (out.image.size() != 4 || out.ground.size() != 4) return std::nullopt;
+    absl::StatusOr<traffic::GroundCalibration> calibration =
+        traffic::GroundCalibration::Create(out.image, out.ground);
+    if (!calibration.ok()) {
+      Error(node, absl::StrCat(path, ": ", calibration.status().message()));
+      return std::nullopt;
+    }
+    return *calibration;
+  }
+
+  // The name, polygon and labels of a lane or stop zone; labels must be vehicle labels.
+  bool ParseTrafficArea(const Fields& f, const std::string& path,
+                        const std::vector<std::string>& vehicle_labels, std::string& name,
+                        Polygon& polygon, std::vector<std::string>& labels) {
+    const size_t errors_before = errors_.size() + static_cast<size_t>(suppressed_);
+    if (const Entry* e = Required(f, "name")) {
+      auto v = ReadString(e->value, Child(path, "name"));
+      if (v && CheckName(e->value, Child(path, "name"), *v, false)) name = *v;
+    }
+    if (const Entry* e = Required(f, "polygon")) {
+      if (auto v = ReadPolygon(e->value, Child(path, "polygon"))) polygon = std::move(*v);
+    }
+    if (const Entry* e = f.Find("labels")) {
+      if (auto v = ReadLabels(e->value, Child(path, "labels"), true)) {
+        for (const std::string& label : *v) {
+          if (std::find(vehicle_labels.begin(), vehicle_labels.end(), label) ==
+              vehicle_labels.end()) {
+            Error(e->value, absl::StrCat(Child(path, "labels"), ": ", Quote(label),
+                                         " is not in traffic.vehicle_labels (",
+                                         absl::StrJoin(vehicle_labels, ", "),
+                                         "); traffic analytics follows vehicles only"));
+          }
+        }
+        labels = std::move(*v);
+      }
+    }
+    return errors_.size() + static_cast<size_t>(suppressed_) == errors_before;
+  }
+
+  void ParseTraffic(const Node& node, const std::string& path, TrafficConfig& out,
+                    const ClaimName& claim) {
+    std::optional<Fields> f =
+        ReadFields(node, path,
+                   {"calibration", "lanes", "stopped", "vehicle_labels", "wrong_way_min_m",
+                    "wrong_way_min_frame", "stop_radius_m", "stop_radius_frame"});
+    if (!f) return;
+    if (const Entry* e = f->Find("vehicle_labels")) {
+      if (auto v = ReadLabels(e->value, Child(path, "vehicle_labels"), true)) {
+        out.vehicle_labels = std::move(*v);
+      }
+    }
+    const std::pair<const char*, double*> thresholds[] = {
+        {"wrong_way_min_m", &out.wrong_way_min_m},
+        {"wrong_way_min_frame", &out.wrong_way_min_frame},
+        {"stop_radius_m", &out.stop_radius_m},
+        {"stop_radius_frame", &out.stop_radius_frame}};
+    for (const auto& [key, value] : thresholds) {
+      // Metres up to a kilometre; fractions of the frame diagonal up to the whole of it.
+      const double max = absl::EndsWith(key, "_m") ? 1000 : 1;
+      if (const Entry* e = f->Find(key)) {
+        if (auto v = ReadNumber(e->value, Child(path, key), 0, max, /*min_exclusive=*/true)) {
+          *value = *v;
+        }
+      }
+    }
+    std::optional<traffic::GroundCalibration> calibration;
+    if (const Entry* e = f->Find("calibration")) {
+      CalibrationConfig c;
+      calibration = ParseCalibration(e->value, Child(path, "calibration"), c);
+      if (calibration) out.calibration = std::move(c);
+    }
+    if (const Entry* e = f->Find("lanes")) {
+      ParseTrafficList(e->value, Child(path, "lanes"), {"name", "polygon", "direction", "labels"},
+                       out.vehicle_labels, claim, out.lanes,
+                       [&](const Fields& lf, const std::string& item_path, LaneConfig& lane) {
+                         const Entry* d = Required(lf, "direction");
+                         if (d == nullptr) return false;
+                         const std::string dpath = Child(item_path, "direction");
+                         auto segment = ReadSegment(d->value, dpath, "a direction");
+                         if (!segment) return false;
+                         std::tie(lane.from, lane.to) = *segment;
+                         if (calibration && (!calibration->ToGround(lane.from) ||
+                                             !calibration->ToGround(lane.to))) {
+                           Error(d->value, absl::StrCat(dpath,
+                                                        ": a point lies beyond the road's "
+                                                        "horizon in the calibration; draw the "
+                                                        "direction on the road"));
+                           return false;
+                         }
+                         return true;
+                       });
+    }
+    if (const Entry* e = f->Find("stopped")) {
+      ParseTrafficList(
+          e->value, Child(path, "stopped"), {"name", "polygon", "after_s", "labels"},
+          out.vehicle_labels, claim, out.stopped,
+          [&](const Fields& zf, const std::string& item_path, StoppedZoneConfig& zone) {
+            const Entry* a = zf.Find("after_s");
+            if (a == nullptr) return true;
+            // A second to a day.
+            auto v = ReadNumber(a->value, Child(item_path, "after_s"), 1, 86400);
+            if (v) zone.after_s = *v;
+            return v.has_value();
+          });
+    }
+  }
+
+  // A list of lanes or stop zones: each item's `keys`, its name, polygon and labels
+  // (ParseTrafficArea), then `rest(fields, item_path, item)` for its other keys. An item
+  // without problems claims its name and is kept.
+  template <typename Item, typename RestFn>
+  void ParseTrafficList(const Node& node, const std::string& path,
+                        const std::vector<absl::string_view>& keys,
+                        const std::vector<std::string>& vehicle_labels, const ClaimName& claim,
+                        std::vector<Item>& out, RestFn rest) {
+    ForEachItem(node, path, [&](const Node& item, const std::string& item_path, size_t) {
+      std::optional<Fields> f = ReadFields(item, item_path, keys);
+      if (!f) return;
+      Item parsed;
+      const bool area_ok = ParseTrafficArea(*f, item_path, vehicle_labels, parsed.name,
+                                            parsed.polygon, parsed.labels);
+      if (!rest(*f, item_path, parsed) || !area_ok) return;
+      claim(item, item_path, parsed.name);
+      out.push_back(std::move(parsed));
+    });
   }
 
   // Reads numeric pass-through keys into `extra`, skipping `typed` keys.
@@ -984,9 +1189,9 @@ class Parser {
   }
 
   void ParseRetention(const Node& node, RetentionConfig& out) {
-    std::optional<Fields> f = ReadFields(
-        node, "retention",
-        {"video_hours", "events_days", "snapshots_days", "video_quota_gb", "min_free_gb"});
+    std::optional<Fields> f = ReadFields(node, "retention",
+                                         {"video_hours", "events_days", "snapshots_days",
+                                          "video_quota_gb", "min_free_gb", "plate_reads_hours"});
     if (!f) return;
     std::optional<double> video_hours, events_days;
     ReadRetentionAges(*f, video_hours, events_days, out.snapshots_days);
@@ -998,6 +1203,56 @@ class Parser {
     }
     if (const Entry* e = f->Find("min_free_gb")) {
       if (auto v = ReadNumber(e->value, "retention.min_free_gb", 0, 1e6)) out.min_free_gb = *v;
+    }
+    if (const Entry* e = f->Find("plate_reads_hours")) {
+      if (auto v = ReadNumber(e->value, "retention.plate_reads_hours", 1, 90 * 24)) {
+        out.plate_reads_hours = *v;
+      }
+    }
+  }
+
+  void ParsePlates(const Node& node, PlatesConfig& out) {
+    const std::string path = "plates";
+    std::optional<Fields> f =
+        ReadFields(node, path,
+                   {"country", "patterns", "sample_interval_s", "max_reads_per_track",
+                    "min_vehicle_height_px", "full_frame_max_width"});
+    if (!f) return;
+    if (const Entry* e = f->Find("country")) {
+      if (auto v = ReadString(e->value, Child(path, "country"))) {
+        if (*v == "us" || *v == "rs" || *v == "eu" || *v == "any") {
+          out.country = *v;
+        } else {
+          Error(e->value, absl::StrCat(Child(path, "country"), " must be us, rs, eu or any, got ",
+                                       Quote(*v), " (or give plates.patterns)"));
+        }
+      }
+    }
+    if (const Entry* e = f->Find("patterns")) {
+      ForEachItem(e->value, Child(path, "patterns"),
+                  [&](const Node& item, const std::string& item_path, size_t) {
+                    if (auto v = ReadNonEmptyString(item, item_path)) out.patterns.push_back(*v);
+                  });
+    }
+    if (const Entry* e = f->Find("sample_interval_s")) {
+      if (auto v = ReadNumber(e->value, Child(path, "sample_interval_s"), 0, 10)) {
+        out.sample_interval_s = *v;
+      }
+    }
+    if (const Entry* e = f->Find("max_reads_per_track")) {
+      if (auto v = ReadInt(e->value, Child(path, "max_reads_per_track"), 1, 50)) {
+        out.max_reads_per_track = static_cast<int>(*v);
+      }
+    }
+    if (const Entry* e = f->Find("min_vehicle_height_px")) {
+      if (auto v = ReadInt(e->value, Child(path, "min_vehicle_height_px"), 0, 2000)) {
+        out.min_vehicle_height_px = static_cast<int>(*v);
+      }
+    }
+    if (const Entry* e = f->Find("full_frame_max_width")) {
+      if (auto v = ReadInt(e->value, Child(path, "full_frame_max_width"), 320, 8192)) {
+        out.full_frame_max_width = static_cast<int>(*v);
+      }
     }
   }
 
@@ -1056,6 +1311,19 @@ class Parser {
           if (auto v = ReadInt(m->value, "server.map.zoom", 1, 20))
             out.map.zoom = static_cast<int>(*v);
         }
+      }
+    }
+  }
+
+  void ParsePrivacy(const Node& node, PrivacyConfig& out) {
+    std::optional<Fields> f = ReadFields(node, "privacy", {"mask_plates", "plate_sample_ms"});
+    if (!f) return;
+    if (const Entry* e = f->Find("mask_plates")) {
+      if (auto v = ReadBool(e->value, "privacy.mask_plates")) out.mask_plates = *v;
+    }
+    if (const Entry* e = f->Find("plate_sample_ms")) {
+      if (auto v = ReadInt(e->value, "privacy.plate_sample_ms", 0, 1000)) {
+        out.plate_sample_ms = static_cast<int>(*v);
       }
     }
   }

@@ -48,6 +48,42 @@ struct LineConfig {
   std::string right_to_left = "out";  // Direction reported for a right-to-left crossing.
 };
 
+// Traffic analytics of a camera (docs/traffic.md). Coordinates normalised as for zones.
+// Four image points and the same four points on the road, in metres in any local planar
+// frame, listed in the same order around a convex quadrilateral.
+struct CalibrationConfig {
+  std::vector<PointF> image;
+  std::vector<PointD> ground;
+};
+
+// A lane with its direction of travel, from `from` towards `to`.
+struct LaneConfig {
+  std::string name;  // Shares the camera's zone and line names.
+  Polygon polygon;
+  PointF from;
+  PointF to;
+  std::vector<std::string> labels;  // Empty = every vehicle label.
+};
+
+// A zone where vehicles must not stand still.
+struct StoppedZoneConfig {
+  std::string name;  // Shares the camera's zone and line names.
+  Polygon polygon;
+  double after_s = 30;              // stopped_vehicle after standing this long.
+  std::vector<std::string> labels;  // Empty = every vehicle label.
+};
+
+struct TrafficConfig {
+  std::optional<CalibrationConfig> calibration;  // Unset: no speeds; lanes work on the picture.
+  std::vector<LaneConfig> lanes;
+  std::vector<StoppedZoneConfig> stopped;
+  std::vector<std::string> vehicle_labels = {"car", "truck", "bus", "motorcycle"};
+  double wrong_way_min_m = 5;         // Calibrated: travel against a lane that counts.
+  double wrong_way_min_frame = 0.05;  // Uncalibrated: the same, in frame diagonals.
+  double stop_radius_m = 1.5;         // Calibrated: how far a stopped vehicle may drift.
+  double stop_radius_frame = 0.01;    // Uncalibrated: the same, in frame diagonals.
+};
+
 enum class RtspTransport { kTcp, kUdp };
 
 enum class RecordMode {
@@ -84,7 +120,9 @@ struct CameraConfig {
   std::vector<LineConfig> lines;
   RecordConfig record;
   RetentionOverride retention;
-  std::string purpose;  // Why the camera is there, for the public register; may be empty.
+  std::string purpose;       // Why the camera is there, for the public register; may be empty.
+  bool read_plates = false;  // Licence plates of its vehicles are read (Config::plates).
+  std::optional<TrafficConfig> traffic = std::nullopt;  // Speed, wrong way, stopped vehicles.
 };
 
 struct DetectorConfig {
@@ -121,6 +159,7 @@ struct RetentionConfig {
   std::optional<double> snapshots_days;  // Unset: as long as their events.
   double video_quota_gb = 0;             // Most GB of recordings; 0: no quota.
   double min_free_gb = 1;                // Least free GB on the data disk; 0: no floor.
+  double plate_reads_hours = 72;         // Plate reads (docs/plates.md); 1 h .. 90 days.
 };
 
 // The camera map of the web UI.
@@ -145,6 +184,26 @@ struct ServerConfig {
   MapConfig map;
 };
 
+// Privacy masking in live view and exports (docs/privacy.md). Faces are always masked.
+struct PrivacyConfig {
+  // Licence plates obscured too (DESIGN.md §1.5): needs the text detector (ppocr-v4-det).
+  bool mask_plates = true;
+  // The text detector runs on one frame per this many ms of video (every 5th frame at 25 fps,
+  // every live frame at 5 fps); 0 = every frame; 0..1000. As privacy::PlateMaskerOptions.
+  int plate_sample_ms = 200;
+};
+
+// Licence-plate reading on the cameras with read_plates (docs/plates.md "Live reading").
+struct PlatesConfig {
+  std::string country = "us";  // Built-in format: us, rs, eu or any.
+  // Custom formats instead ("PATTERN" or "PATTERN:PRIOR", plate_format.h); empty: country's.
+  std::vector<std::string> patterns;
+  double sample_interval_s = 0.4;   // Per vehicle track: at most one read this often; 0..10.
+  int max_reads_per_track = 8;      // 1..50.
+  int min_vehicle_height_px = 60;   // Smaller vehicles (full-frame px) are not read; 0..2000.
+  int full_frame_max_width = 1920;  // Plates are read from the stream scaled to this; 320..8192.
+};
+
 struct Config {
   std::vector<CameraConfig> cameras;  // >= 1, unique ids.
   DetectorConfig detector;
@@ -153,6 +212,8 @@ struct Config {
   StoreConfig store;
   RetentionConfig retention;
   ServerConfig server;
+  PlatesConfig plates;
+  PrivacyConfig privacy;
   // Directory of the file LoadConfig read (empty for ParseConfig): relative paths in the
   // config are relative to it. See ResolvePath.
   std::string base_dir;

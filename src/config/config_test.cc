@@ -192,6 +192,70 @@ TEST(Config, BadServerAndRecordValuesNameTheKeyAndLine) {
   EXPECT_THAT(ErrorOf(std::string(kCamera) + "server: {colour: red}\n"), HasSubstr("colour"));
 }
 
+TEST(Config, PlatesAreMaskedByDefaultAndPrivacyValuesAreChecked) {
+  absl::StatusOr<Config> defaults = ParseConfig(kCamera, "config.yaml");
+  ASSERT_TRUE(defaults.ok()) << defaults.status();
+  EXPECT_TRUE(defaults->privacy.mask_plates);
+  EXPECT_EQ(defaults->privacy.plate_sample_ms, 200);
+
+  absl::StatusOr<Config> set =
+      ParseConfig(std::string(kCamera) + "privacy:\n  mask_plates: false\n  plate_sample_ms: 0\n",
+                  "config.yaml");
+  ASSERT_TRUE(set.ok()) << set.status();
+  EXPECT_FALSE(set->privacy.mask_plates);
+  EXPECT_EQ(set->privacy.plate_sample_ms, 0);
+
+  // Errors name the file, line and column, the key and what is allowed.
+  EXPECT_EQ(ErrorOf(std::string(kCamera) + "privacy:\n  plate_sample_ms: 5000\n"),
+            "config.yaml:5:20: privacy.plate_sample_ms must be between 0 and 1000, got 5000");
+  EXPECT_THAT(ErrorOf(std::string(kCamera) + "privacy:\n  mask_plates: \"no\"\n"),
+              HasSubstr("config.yaml:5:16: privacy.mask_plates must be true or false, got the "
+                        "quoted string 'no'"));
+  EXPECT_THAT(ErrorOf(std::string(kCamera) + "privacy: {mask_plates: yes}\n"),
+              HasSubstr("config.yaml:4:24: privacy.mask_plates must be true or false"));
+  EXPECT_THAT(ErrorOf(std::string(kCamera) + "privacy: {plate_sample_ms: 2.5}\n"),
+              HasSubstr("config.yaml:4:28: privacy.plate_sample_ms must be a whole number"));
+  EXPECT_THAT(ErrorOf(std::string(kCamera) + "privacy: {mask_faces: false}\n"),
+              HasSubstr("config.yaml:4:11: unknown key 'mask_faces' in privacy"));
+  EXPECT_THAT(ErrorOf(std::string(kCamera) + "privacy: true\n"),
+              HasSubstr("config.yaml:4:10: privacy must be a mapping"));
+}
+
+TEST(Config, PlateReadingIsPerCameraWithServerWideSettings) {
+  absl::StatusOr<Config> defaults = ParseConfig(kCamera, "config.yaml");
+  ASSERT_TRUE(defaults.ok()) << defaults.status();
+  EXPECT_FALSE(defaults->cameras[0].read_plates);
+  EXPECT_EQ(defaults->plates.country, "us");
+  EXPECT_EQ(defaults->retention.plate_reads_hours, 72);
+
+  absl::StatusOr<Config> set = ParseConfig(
+      std::string(kCamera) +
+          "    read_plates: true\nplates:\n  country: rs\n  patterns: ['LL000LL']\n"
+          "  sample_interval_s: 0.5\n  max_reads_per_track: 4\n  min_vehicle_height_px: 80\n"
+          "  full_frame_max_width: 1280\nretention:\n  plate_reads_hours: 24\n",
+      "config.yaml");
+  ASSERT_TRUE(set.ok()) << set.status();
+  EXPECT_TRUE(set->cameras[0].read_plates);
+  EXPECT_EQ(set->plates.country, "rs");
+  EXPECT_THAT(set->plates.patterns, ElementsAre("LL000LL"));
+  EXPECT_EQ(set->plates.sample_interval_s, 0.5);
+  EXPECT_EQ(set->plates.max_reads_per_track, 4);
+  EXPECT_EQ(set->plates.min_vehicle_height_px, 80);
+  EXPECT_EQ(set->plates.full_frame_max_width, 1280);
+  EXPECT_EQ(set->retention.plate_reads_hours, 24);
+
+  EXPECT_THAT(ErrorOf(std::string(kCamera) + "plates:\n  country: de\n"),
+              HasSubstr("config.yaml:5:12: plates.country must be us, rs, eu or any"));
+  EXPECT_THAT(ErrorOf(std::string(kCamera) + "plates: {max_reads_per_track: 0}\n"),
+              HasSubstr("config.yaml:4:31: plates.max_reads_per_track must be between 1 and 50"));
+  EXPECT_THAT(
+      ErrorOf(std::string(kCamera) + "retention: {plate_reads_hours: 0}\n"),
+      HasSubstr(
+          "config.yaml:4:32: retention.plate_reads_hours must be at least 1 and at most 2160"));
+  EXPECT_THAT(ErrorOf(std::string(kCamera) + "    read_plates: maybe\n"),
+              HasSubstr("config.yaml:4:18: cameras[0].read_plates must be true or false"));
+}
+
 TEST(Config, TheExampleConfigIsValid) {
   const std::string path = std::string(CUSTOS_SOURCE_DIR) + "/examples/config.yaml";
   absl::StatusOr<Config> config = LoadConfig(path);
@@ -235,8 +299,9 @@ TEST(Config, UnknownKeyReportsItsLineColumnAndTheKnownKeys) {
   const std::string error = ErrorOf(std::string(kCamera) + "    zonez: []\n");
   EXPECT_THAT(error, HasSubstr("config.yaml:4:5: unknown key 'zonez' in cameras[0] (expected "
                                "one of: id, name, url, rtsp_transport, enabled, detect, "
-                               "location, motion_masks, zones, lines, record, retention, purpose); "
-                               "did you mean 'zones'?"));
+                               "location, motion_masks, zones, lines, record, retention, purpose, "
+                               "traffic"));
+  EXPECT_THAT(error, HasSubstr("); did you mean 'zones'?"));
 }
 
 TEST(Config, UnknownKeysAreFoundAtEveryLevel) {
@@ -383,6 +448,161 @@ TEST(Config, ZoneAndLineNamesMustBeUniquePerCamera) {
                               "  - id: b\n    url: y\n    zones:\n" + zone,
                           "config.yaml")
                   .ok());
+}
+
+// A camera with a calibrated road (docs/traffic.md); lines 4-7 of the file.
+constexpr char kTrafficCamera[] = R"(cameras:
+  - id: road
+    url: road.mp4
+    traffic:
+      calibration:
+        image: [[0.1, 0.95], [0.9, 0.95], [0.6, 0.25], [0.4, 0.25]]
+        ground: [[-6, 0], [6, 0], [6, 60], [-6, 60]]
+)";
+
+TEST(Config, ParsesATrafficSection) {
+  const std::string yaml = std::string(kTrafficCamera) + R"(      lanes:
+        - name: northbound
+          polygon: [[0.5, 0.95], [0.9, 0.95], [0.6, 0.25], [0.5, 0.25]]
+          direction: [[0.7, 0.8], [0.55, 0.4]]
+          labels: [car, bus]
+      stopped:
+        - {name: shoulder, polygon: [[0.8, 0.9], [0.9, 0.9], [0.6, 0.3]], after_s: 20}
+      vehicle_labels: [car, bus, truck]
+      wrong_way_min_m: 8
+      stop_radius_frame: 0.02
+    lines: [{name: count, points: [[0.2, 0.6], [0.8, 0.6]]}]
+)";
+  absl::StatusOr<Config> config = ParseConfig(yaml, "config.yaml");
+  ASSERT_TRUE(config.ok()) << config.status();
+  const CameraConfig& cam = config->cameras[0];
+  ASSERT_TRUE(cam.traffic.has_value());
+  const TrafficConfig& t = *cam.traffic;
+  ASSERT_TRUE(t.calibration.has_value());
+  ASSERT_EQ(t.calibration->image.size(), 4u);
+  EXPECT_FLOAT_EQ(t.calibration->image[2].x, 0.6f);
+  ASSERT_EQ(t.calibration->ground.size(), 4u);
+  EXPECT_DOUBLE_EQ(t.calibration->ground[3].x, -6);
+  EXPECT_DOUBLE_EQ(t.calibration->ground[3].y, 60);
+  ASSERT_EQ(t.lanes.size(), 1u);
+  EXPECT_EQ(t.lanes[0].name, "northbound");
+  EXPECT_EQ(t.lanes[0].polygon.size(), 4u);
+  EXPECT_FLOAT_EQ(t.lanes[0].from.x, 0.7f);
+  EXPECT_FLOAT_EQ(t.lanes[0].to.y, 0.4f);
+  EXPECT_THAT(t.lanes[0].labels, ElementsAre("car", "bus"));
+  ASSERT_EQ(t.stopped.size(), 1u);
+  EXPECT_EQ(t.stopped[0].name, "shoulder");
+  EXPECT_DOUBLE_EQ(t.stopped[0].after_s, 20);
+  EXPECT_TRUE(t.stopped[0].labels.empty());
+  EXPECT_THAT(t.vehicle_labels, ElementsAre("car", "bus", "truck"));
+  EXPECT_DOUBLE_EQ(t.wrong_way_min_m, 8);
+  EXPECT_DOUBLE_EQ(t.wrong_way_min_frame, 0.05);
+  EXPECT_DOUBLE_EQ(t.stop_radius_frame, 0.02);
+}
+
+TEST(Config, TrafficDefaultsAndAnUncalibratedCamera) {
+  absl::StatusOr<Config> none = ParseConfig(kCamera, "config.yaml");
+  ASSERT_TRUE(none.ok());
+  EXPECT_FALSE(none->cameras[0].traffic.has_value());
+  absl::StatusOr<Config> bare = ParseConfig(std::string(kCamera) + "    traffic: {}\n", "c.yaml");
+  ASSERT_TRUE(bare.ok()) << bare.status();
+  ASSERT_TRUE(bare->cameras[0].traffic.has_value());
+  const TrafficConfig& t = *bare->cameras[0].traffic;
+  EXPECT_FALSE(t.calibration.has_value());
+  EXPECT_THAT(t.vehicle_labels, ElementsAre("car", "truck", "bus", "motorcycle"));
+  EXPECT_DOUBLE_EQ(t.stop_radius_m, 1.5);
+}
+
+TEST(Config, MalformedCalibrationsNameTheLine) {
+  auto calibration = [](const std::string& image, const std::string& ground) {
+    return ErrorOf(std::string(kCamera) + "    traffic:\n      calibration:\n        image: " +
+                   image + "\n        ground: " + ground + "\n");
+  };
+  const std::string image = "[[0.1, 0.95], [0.9, 0.95], [0.6, 0.25], [0.4, 0.25]]";
+  const std::string ground = "[[-6, 0], [6, 0], [6, 60], [-6, 60]]";
+  EXPECT_EQ(calibration("[[0.1, 0.95], [0.9, 0.95], [0.6, 0.25]]", ground),
+            "config.yaml:6:16: cameras[0].traffic.calibration.image must have exactly 4 points, "
+            "got 3");
+  EXPECT_THAT(calibration(image, "[[-6, 0], [6, 0], [6, 60], [-6, 60], [0, 30]]"),
+              HasSubstr("config.yaml:7:17: cameras[0].traffic.calibration.ground must have "
+                        "exactly 4 points, got 5"));
+  // Degenerate: three ground points on one line; the message names the line and the points.
+  EXPECT_EQ(calibration(image, "[[-6, 0], [6, 0], [12, 0], [-6, 60]]"),
+            "config.yaml:6:9: cameras[0].traffic.calibration: calibration ground points 1, 2 and "
+            "3 lie on one line (or nearly); choose four points that span the road, e.g. the "
+            "corners of a stretch of lane");
+  EXPECT_THAT(calibration(image, "[[-6, 0], [6, 0], [-6, 60], [6, 60]]"),
+              HasSubstr("config.yaml:6:9: cameras[0].traffic.calibration: calibration ground "
+                        "points do not form a convex quadrilateral"));
+  EXPECT_THAT(calibration("[[0.1, 0.95], [0.1, 0.95], [0.6, 0.25], [0.4, 0.25]]", ground),
+              HasSubstr("calibration image points 1 and 2 are the same"));
+  EXPECT_THAT(calibration("[[0.1, 0.95], [1.9, 0.95], [0.6, 0.25], [0.4, 0.25]]", ground),
+              HasSubstr("config.yaml:6:31: cameras[0].traffic.calibration.image[1]: x = 1.9 is "
+                        "outside [0, 1]"));
+  EXPECT_THAT(calibration(image, "[[-6, 0], [6, 0], [6, sixty], [-6, 60]]"),
+              HasSubstr("config.yaml:7:39: cameras[0].traffic.calibration.ground[2].y must be a "
+                        "number"));
+  EXPECT_THAT(calibration(image, "[[-6, 0], [6, 0], [6], [-6, 60]]"),
+              HasSubstr("cameras[0].traffic.calibration.ground[2] must be a point [x, y] in "
+                        "metres, got a list of 1"));
+  EXPECT_THAT(
+      ErrorOf(std::string(kCamera) + "    traffic:\n      calibration: {image: " + image + "}\n"),
+      HasSubstr("cameras[0].traffic.calibration is missing the required key 'ground'"));
+}
+
+TEST(Config, MalformedLanesAndStopZonesAreErrors) {
+  const std::string lane =
+      "      lanes: [{name: nb, polygon: [[0.5, 0.95], [0.9, 0.95], "
+      "[0.6, 0.25]], direction: ";
+  EXPECT_THAT(ErrorOf(std::string(kTrafficCamera) + lane + "[[0.7, 0.8]]}]\n"),
+              HasSubstr("config.yaml:8:87: cameras[0].traffic.lanes[0].direction must have "
+                        "exactly 2 points [[x0, y0], [x1, y1]], got 1"));
+  EXPECT_THAT(ErrorOf(std::string(kTrafficCamera) + lane + "[[0.7, 0.8], [0.7, 0.8]]}]\n"),
+              HasSubstr("the two points are the same; a direction needs two different points"));
+  // Above the road's horizon, where no ground point maps.
+  EXPECT_THAT(ErrorOf(std::string(kTrafficCamera) + lane + "[[0.7, 0.8], [0.5, 0.01]]}]\n"),
+              HasSubstr("cameras[0].traffic.lanes[0].direction: a point lies beyond the road's "
+                        "horizon"));
+  EXPECT_THAT(ErrorOf(std::string(kTrafficCamera) + lane +
+                      "[[0.7, 0.8], [0.6, 0.5]], labels: [person]}]\n"),
+              HasSubstr("cameras[0].traffic.lanes[0].labels: 'person' is not in "
+                        "traffic.vehicle_labels (car, truck, bus, motorcycle)"));
+  EXPECT_THAT(ErrorOf(std::string(kTrafficCamera) +
+                      "      lanes: [{name: nb, polygon: [[0.5, 0.95], [0.9, 0.95]], "
+                      "direction: [[0.7, 0.8], [0.6, 0.5]]}]\n"),
+              HasSubstr("cameras[0].traffic.lanes[0].polygon must have at least 3 points"));
+  EXPECT_THAT(ErrorOf(std::string(kTrafficCamera) + "      lanes: [{name: nb}]\n"),
+              HasSubstr("cameras[0].traffic.lanes[0] is missing the required key 'polygon'"));
+  const std::string stop =
+      "      stopped: [{name: s, polygon: [[0.8, 0.9], [0.9, 0.9], "
+      "[0.6, 0.3]], ";
+  EXPECT_THAT(ErrorOf(std::string(kTrafficCamera) + stop + "after_s: 0}]\n"),
+              HasSubstr("cameras[0].traffic.stopped[0].after_s must be at least 1 and at most "
+                        "86400, got 0"));
+  EXPECT_THAT(ErrorOf(std::string(kTrafficCamera) + stop + "after: 5}]\n"),
+              HasSubstr("unknown key 'after' in cameras[0].traffic.stopped[0]"));
+  EXPECT_THAT(ErrorOf(std::string(kTrafficCamera) + "      vehicle_labels: [car, unicorn]\n"),
+              HasSubstr("cameras[0].traffic.vehicle_labels[1]: unknown label 'unicorn'"));
+  EXPECT_THAT(ErrorOf(std::string(kTrafficCamera) + "      wrong_way_min_m: 0\n"),
+              HasSubstr("cameras[0].traffic.wrong_way_min_m must be greater than 0"));
+  EXPECT_THAT(ErrorOf(std::string(kTrafficCamera) + "      speed: 50\n"),
+              HasSubstr("unknown key 'speed' in cameras[0].traffic"));
+}
+
+TEST(Config, LaneAndStopZoneNamesMustNotCollideWithZonesAndLines) {
+  const std::string traffic =
+      "    traffic:\n"
+      "      lanes: [{name: gate, polygon: [[0, 0], [1, 0], [1, 1]], "
+      "direction: [[0, 0], [1, 1]]}]\n"
+      "      stopped: [{name: door, polygon: [[0, 0], [1, 0], [1, 1]]}]\n";
+  const std::string error = ErrorOf(std::string(kCamera) +
+                                    "    zones: [{name: door, polygon: [[0, 0], [1, 0], [1, 1]]}]\n"
+                                    "    lines: [{name: gate, points: [[0, 0], [1, 1]]}]\n" +
+                                    traffic);
+  EXPECT_THAT(error, HasSubstr("config.yaml:7:15: cameras[0].traffic.lanes[0]: name 'gate' is "
+                               "already used by cameras[0].lines[0]"));
+  EXPECT_THAT(error, HasSubstr("config.yaml:8:17: cameras[0].traffic.stopped[0]: name 'door' is "
+                               "already used by cameras[0].zones[0]"));
 }
 
 TEST(Config, LabelsMustBeKnownToTheDetector) {

@@ -18,6 +18,12 @@ const char* EventTypeName(EventType type) {
       return "loiter";
     case EventType::kFaceMatch:
       return "face_match";
+    case EventType::kWrongWay:
+      return "wrong_way";
+    case EventType::kStoppedVehicle:
+      return "stopped_vehicle";
+    case EventType::kPlateHit:
+      return "plate_hit";
   }
   return "unknown";
 }

@@ -51,6 +51,9 @@ absl::Status ValidateOptions(const SourceOptions& o) {
       o.detect_height > 8192) {
     return bad("detect_width/detect_height", "must be between 0 (keep aspect) and 8192");
   }
+  if (o.full_frame_max_width < 0 || o.full_frame_max_width > 8192) {
+    return bad("full_frame_max_width", "must be between 0 (none) and 8192");
+  }
   if (o.stall_timeout_ms < 100 || o.open_timeout_ms < 100) {
     return bad("stall_timeout_ms/open_timeout_ms", "must be at least 100");
   }
@@ -511,6 +514,9 @@ absl::StatusOr<Frame> VideoSource::NextUnlatched() {
     }
     Frame out;
     CUSTOS_ASSIGN_OR_RETURN(out.bgr, Convert());
+    if (options_.full_frame_max_width > 0) {
+      CUSTOS_ASSIGN_OR_RETURN(out.full, ConvertFull());
+    }
     out.index = next_index_++;
     out.pts_ms = pts_ms;
     out.wall_ms = wall_ms;
@@ -743,7 +749,6 @@ bool VideoSource::IsDue(int64_t pts_ms, bool commit) {
 absl::StatusOr<cv::Mat> VideoSource::Convert() {
   const int src_width = frame_->width;
   const int src_height = frame_->height;
-  const auto src_format = static_cast<AVPixelFormat>(frame_->format);
   int width = options_.detect_width;
   int height = options_.detect_height;
   if (width == 0 || height == 0) {
@@ -761,23 +766,7 @@ absl::StatusOr<cv::Mat> VideoSource::Convert() {
     }
   }
 
-  const SwsKey key{src_width, src_height,         static_cast<int>(src_format), width,
-                   height,    frame_->colorspace, frame_->color_range};
-  if (!sws_ || !(key == sws_key_)) {
-    sws_.reset(sws_getContext(src_width, src_height, src_format, width, height, AV_PIX_FMT_BGR24,
-                              SWS_BILINEAR, nullptr, nullptr, nullptr));
-    if (!sws_) {
-      const char* name = av_get_pix_fmt_name(src_format);
-      return absl::InvalidArgumentError(absl::StrCat(
-          "cannot convert ", name != nullptr ? name : "unknown", " ", src_width, "x", src_height,
-          " video from ", redacted_url_, " to BGR (unsupported pixel format)"));
-    }
-    // Honour the stream's YUV matrix and range (BT.709 HD cameras, full-range "yuvj").
-    const int range = frame_->color_range == AVCOL_RANGE_JPEG ? 1 : 0;
-    sws_setColorspaceDetails(sws_.get(), sws_getCoefficients(frame_->colorspace), range,
-                             sws_getCoefficients(SWS_CS_DEFAULT), 1, 0, 1 << 16, 1 << 16);
-    sws_key_ = key;
-  }
+  CUSTOS_RETURN_IF_ERROR(PrepareScaler(scaler_, width, height));
 
   // Reuse a pooled buffer that no caller holds any more; else allocate.
   cv::Mat* target = nullptr;
@@ -803,8 +792,48 @@ absl::StatusOr<cv::Mat> VideoSource::Convert() {
   }
   uint8_t* const dst[4] = {target->data, nullptr, nullptr, nullptr};
   const int dst_stride[4] = {static_cast<int>(target->step[0]), 0, 0, 0};
-  sws_scale(sws_.get(), frame_->data, frame_->linesize, 0, src_height, dst, dst_stride);
+  sws_scale(scaler_.sws.get(), frame_->data, frame_->linesize, 0, src_height, dst, dst_stride);
   return *target;  // Shares the buffer: refcount 2 until the caller lets go.
+}
+
+absl::StatusOr<cv::Mat> VideoSource::ConvertFull() {
+  int width = frame_->width;
+  int height = frame_->height;
+  if (width > options_.full_frame_max_width) {
+    height = std::max(
+        2, RoundToEven(static_cast<double>(height) * options_.full_frame_max_width / width));
+    width = options_.full_frame_max_width;
+  }
+  CUSTOS_RETURN_IF_ERROR(PrepareScaler(full_scaler_, width, height));
+  cv::Mat out(height, width, CV_8UC3);
+  uint8_t* const dst[4] = {out.data, nullptr, nullptr, nullptr};
+  const int dst_stride[4] = {static_cast<int>(out.step[0]), 0, 0, 0};
+  sws_scale(full_scaler_.sws.get(), frame_->data, frame_->linesize, 0, frame_->height, dst,
+            dst_stride);
+  return out;
+}
+
+absl::Status VideoSource::PrepareScaler(Scaler& scaler, int width, int height) {
+  const int src_width = frame_->width;
+  const int src_height = frame_->height;
+  const auto src_format = static_cast<AVPixelFormat>(frame_->format);
+  const SwsKey key{src_width, src_height,         static_cast<int>(src_format), width,
+                   height,    frame_->colorspace, frame_->color_range};
+  if (scaler.sws && key == scaler.key) return absl::OkStatus();
+  scaler.sws.reset(sws_getContext(src_width, src_height, src_format, width, height,
+                                  AV_PIX_FMT_BGR24, SWS_BILINEAR, nullptr, nullptr, nullptr));
+  if (!scaler.sws) {
+    const char* name = av_get_pix_fmt_name(src_format);
+    return absl::InvalidArgumentError(absl::StrCat(
+        "cannot convert ", name != nullptr ? name : "unknown", " ", src_width, "x", src_height,
+        " video from ", redacted_url_, " to BGR (unsupported pixel format)"));
+  }
+  // Honour the stream's YUV matrix and range (BT.709 HD cameras, full-range "yuvj").
+  const int range = frame_->color_range == AVCOL_RANGE_JPEG ? 1 : 0;
+  sws_setColorspaceDetails(scaler.sws.get(), sws_getCoefficients(frame_->colorspace), range,
+                           sws_getCoefficients(SWS_CS_DEFAULT), 1, 0, 1 << 16, 1 << 16);
+  scaler.key = key;
+  return absl::OkStatus();
 }
 
 }  // namespace custos::ingest

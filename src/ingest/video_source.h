@@ -73,6 +73,9 @@ struct SourceOptions {
   // (frames_dropped), so a slow consumer never delays the packets. Files read without
   // `realtime` are not dropped: the reader waits for the caller instead. At most 64.
   int read_ahead_frames = 0;
+  // > 0: every emitted frame also carries Frame::full, the decoded picture in BGR at the
+  // stream's size, scaled down to this width when wider (plate reading). 0: none (no cost).
+  int full_frame_max_width = 0;
 };
 
 // A time span without frames from a network stream, recorded when frames came back.
@@ -196,9 +199,18 @@ class VideoSource {
   int64_t FramePtsMs();
   // Whether a frame at `pts_ms` is due at detect_fps; `commit` advances the schedule.
   bool IsDue(int64_t pts_ms, bool commit);
+  // A scaler to one output size, remade when the input changes.
+  struct Scaler {
+    FfmpegPtr<SwsContext> sws;
+    SwsKey key;
+  };
   // Converts frame_ to BGR at the detect size into a pooled buffer. Returns
   // kInvalidArgument for a pixel format swscale cannot convert.
   absl::StatusOr<cv::Mat> Convert();
+  // Converts frame_ to BGR at full_frame_max_width at most, into a new buffer.
+  absl::StatusOr<cv::Mat> ConvertFull();
+  // Makes or reuses `scaler` for frame_ -> width x height BGR.
+  absl::Status PrepareScaler(Scaler& scaler, int width, int height);
   // Sleeps up to `ms` or until Interrupt(). Returns false if interrupted.
   bool SleepMs(int64_t ms);
   // Arms the deadline that InterruptCallback() enforces on blocking FFmpeg calls.
@@ -226,8 +238,8 @@ class VideoSource {
   FfmpegPtr<AVCodecContext> decoder_;
   FfmpegPtr<AVPacket> packet_;
   FfmpegPtr<AVFrame> frame_;
-  FfmpegPtr<SwsContext> sws_;
-  SwsKey sws_key_;
+  Scaler scaler_;       // To the detect size.
+  Scaler full_scaler_;  // To Frame::full.
   int stream_index_ = -1;
   bool live_ = false;
   bool draining_ = false;        // End of a file reached; the decoder is being flushed.

@@ -23,6 +23,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "opencv2/core.hpp"
+#include "opencv2/imgproc.hpp"
 #include "opencv2/videoio.hpp"
 
 extern char** environ;
@@ -191,6 +192,43 @@ TEST(VideoSource, KeepsTheAspectRatioWhenOnlyTheWidthIsGiven) {
   EXPECT_EQ(frame->bgr.type(), CV_8UC3);
   EXPECT_EQ(frame->source_width, 768);
   EXPECT_EQ(frame->source_height, 432);
+}
+
+TEST(VideoSource, AlsoHandsOutTheFullPictureWhenAsked) {
+  CUSTOS_REQUIRE_DATA(video, testing::SharedData(kPersonVideo));
+  FakeClock clock;
+  SourceOptions options;
+  options.url = video;
+  auto plain = VideoSource::Open(options, &clock);
+  ASSERT_TRUE(plain.ok()) << plain.status();
+  absl::StatusOr<Frame> without = (*plain)->Next();
+  ASSERT_TRUE(without.ok()) << without.status();
+  EXPECT_TRUE(without->full.empty());  // Nobody asked: no cost.
+
+  options.full_frame_max_width = 1920;  // Wider than the stream: its own size.
+  auto full = VideoSource::Open(options, &clock);
+  ASSERT_TRUE(full.ok()) << full.status();
+  absl::StatusOr<Frame> frame = (*full)->Next();
+  ASSERT_TRUE(frame.ok()) << frame.status();
+  EXPECT_EQ(frame->bgr.size(), cv::Size(640, 360));
+  EXPECT_EQ(frame->full.size(), cv::Size(768, 432));
+  // The same picture: the detect frame is the full one scaled down.
+  cv::Mat scaled;
+  cv::resize(frame->full, scaled, frame->bgr.size(), 0, 0, cv::INTER_AREA);
+  cv::Mat diff;
+  cv::absdiff(scaled, frame->bgr, diff);
+  const cv::Scalar mean = cv::mean(diff);
+  EXPECT_LT(mean[0] + mean[1] + mean[2], 3 * 4.0);
+
+  options.full_frame_max_width = 384;  // Narrower: scaled down, aspect kept.
+  auto narrow = VideoSource::Open(options, &clock);
+  ASSERT_TRUE(narrow.ok()) << narrow.status();
+  frame = (*narrow)->Next();
+  ASSERT_TRUE(frame.ok()) << frame.status();
+  EXPECT_EQ(frame->full.size(), cv::Size(384, 216));
+
+  options.full_frame_max_width = -1;
+  EXPECT_EQ(VideoSource::Open(options, &clock).status().code(), absl::StatusCode::kInvalidArgument);
 }
 
 TEST(VideoSource, ProducesTheSamePixelsAsOpenCvsDecoder) {

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <filesystem>
 #include <functional>
 #include <map>
@@ -104,25 +105,56 @@ absl::StatusOr<std::unique_ptr<CameraPipeline>> CameraPipeline::Create(
         {l.name, l.from, l.to, l.labels, l.left_to_right, l.right_to_left});
   }
   CUSTOS_ASSIGN_OR_RETURN(auto zones, zones::ZoneEngine::Create(std::move(zone_options)));
+  std::unique_ptr<traffic::TrafficEngine> traffic;
+  if (options.camera.traffic) {
+    CUSTOS_ASSIGN_OR_RETURN(traffic::TrafficEngineOptions traffic_options,
+                            TrafficOptionsFrom(options.camera.id, *options.camera.traffic));
+    CUSTOS_ASSIGN_OR_RETURN(traffic, traffic::TrafficEngine::Create(std::move(traffic_options)));
+  }
   if (options.stationary_recheck_frames < 1) {
     return absl::InvalidArgumentError("stationary_recheck_frames must be at least 1");
   }
   return std::unique_ptr<CameraPipeline>(new CameraPipeline(options, detector, std::move(motion),
                                                             std::move(planner), std::move(tracker),
-                                                            std::move(zones)));
+                                                            std::move(zones), std::move(traffic)));
+}
+
+absl::StatusOr<traffic::TrafficEngineOptions> TrafficOptionsFrom(
+    const std::string& camera, const config::TrafficConfig& traffic) {
+  traffic::TrafficEngineOptions o;
+  o.camera = camera;
+  if (traffic.calibration) {
+    CUSTOS_ASSIGN_OR_RETURN(o.calibration,
+                            traffic::GroundCalibration::Create(traffic.calibration->image,
+                                                               traffic.calibration->ground));
+  }
+  for (const config::LaneConfig& l : traffic.lanes) {
+    o.lanes.push_back({l.name, l.polygon, l.from, l.to, l.labels});
+  }
+  for (const config::StoppedZoneConfig& z : traffic.stopped) {
+    o.stopped.push_back({z.name, z.polygon, std::llround(z.after_s * 1000), z.labels});
+  }
+  o.vehicle_labels = traffic.vehicle_labels;
+  o.wrong_way_min_m = traffic.wrong_way_min_m;
+  o.wrong_way_min_frame = traffic.wrong_way_min_frame;
+  o.stop_radius_m = traffic.stop_radius_m;
+  o.stop_radius_frame = traffic.stop_radius_frame;
+  return o;
 }
 
 CameraPipeline::CameraPipeline(PipelineOptions options, Detector* detector,
                                std::unique_ptr<motion::MotionDetector> motion,
                                std::unique_ptr<detect::RegionPlanner> planner,
                                std::unique_ptr<track::Tracker> tracker,
-                               std::unique_ptr<zones::ZoneEngine> zones)
+                               std::unique_ptr<zones::ZoneEngine> zones,
+                               std::unique_ptr<traffic::TrafficEngine> traffic)
     : options_(std::move(options)),
       detector_(detector),
       motion_(std::move(motion)),
       planner_(std::move(planner)),
       tracker_(std::move(tracker)),
-      zones_(std::move(zones)) {}
+      zones_(std::move(zones)),
+      traffic_(std::move(traffic)) {}
 
 Detections CameraPipeline::Filter(Detections detections) const {
   const auto& labels = options_.detector.labels;
@@ -215,10 +247,12 @@ absl::StatusOr<FrameResult> CameraPipeline::Process(const Frame& frame) {
   }
   for (const track::Track& t : update.ended) frame_tracks.ended.push_back(t.id);
   CUSTOS_ASSIGN_OR_RETURN(std::vector<Event> zone_events, zones_->Process(frame_tracks));
-  for (Event& e : zone_events) result.events.push_back(std::move(e));
   for (const track::Track& t : update.ended) {
-    result.events.push_back(TrackEvent(EventType::kTrackEnd, t, frame.wall_ms));
+    zone_events.push_back(TrackEvent(EventType::kTrackEnd, t, frame.wall_ms));
   }
+  // Speeds onto the crossings and ends of vehicles; wrong-way and stopped-vehicle events after.
+  if (traffic_) CUSTOS_RETURN_IF_ERROR(traffic_->Process(frame_tracks, zone_events));
+  for (Event& e : zone_events) result.events.push_back(std::move(e));
   Stamp(result.events);
   return result;
 }
@@ -229,6 +263,7 @@ std::vector<Event> CameraPipeline::Finish(int64_t time_ms) {
   for (const track::Track& t : update.ended) {
     events.push_back(TrackEvent(EventType::kTrackEnd, t, time_ms));
   }
+  if (traffic_) traffic_->EndAll(events);
   Stamp(events);
   return events;
 }

@@ -1,6 +1,7 @@
 // One camera's analytics, wired explicitly: motion -> region planner -> shared detector ->
-// tracker -> zones/lines -> events. Frames come in from the caller (the CLI's analyze loop or,
-// later, the server's camera supervisor); events go back out. See docs/architecture.md.
+// tracker -> zones/lines -> traffic (speed, wrong way, stopped vehicles) -> events. Frames come in
+// from the caller (the CLI's analyze loop or, later, the server's camera supervisor); events go
+// back out. See docs/architecture.md.
 #pragma once
 
 #include <cstdint>
@@ -18,6 +19,7 @@
 #include "detect/region_planner.h"
 #include "motion/motion_detector.h"
 #include "track/tracker.h"
+#include "traffic/traffic_engine.h"
 #include "zones/zone_engine.h"
 
 namespace custos::pipeline {
@@ -94,7 +96,8 @@ class CameraPipeline {
   CameraPipeline(PipelineOptions options, Detector* detector,
                  std::unique_ptr<motion::MotionDetector> motion,
                  std::unique_ptr<detect::RegionPlanner> planner,
-                 std::unique_ptr<track::Tracker> tracker, std::unique_ptr<zones::ZoneEngine> zones);
+                 std::unique_ptr<track::Tracker> tracker, std::unique_ptr<zones::ZoneEngine> zones,
+                 std::unique_ptr<traffic::TrafficEngine> traffic);
 
   // Keeps the labels the config asks for and applies per-label thresholds: a detection under
   // its label's threshold stays in as a low-score box for the tracker's second stage.
@@ -111,6 +114,7 @@ class CameraPipeline {
   std::unique_ptr<detect::RegionPlanner> planner_;
   std::unique_ptr<track::Tracker> tracker_;
   std::unique_ptr<zones::ZoneEngine> zones_;
+  std::unique_ptr<traffic::TrafficEngine> traffic_;  // Null without a `traffic` section.
   PipelineStats stats_;
   int frames_since_detection_ = 0;
 };
@@ -120,5 +124,9 @@ absl::StatusOr<motion::MotionOptions> MotionOptionsFrom(const config::CameraConf
                                                         const config::MotionConfig& motion);
 absl::StatusOr<track::TrackerOptions> TrackerOptionsFrom(const config::DetectorConfig& detector,
                                                          const config::TrackerConfig& tracker);
+// The traffic engine's options from a camera's `traffic` section. kInvalidArgument for a
+// calibration that does not give a mapping (ParseConfig has checked it already).
+absl::StatusOr<traffic::TrafficEngineOptions> TrafficOptionsFrom(
+    const std::string& camera, const config::TrafficConfig& traffic);
 
 }  // namespace custos::pipeline

@@ -1,6 +1,12 @@
 #include "policy/policy_auditor.h"
 
+#include <sqlite3.h>
+
 #include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "custos/status.h"
+#include "store/sqlite_util.h"
 
 namespace custos::policy {
 
@@ -50,6 +56,18 @@ std::string_view PolicyActionName(PolicyAction action) {
       return "face_match.confirm";
     case PolicyAction::kFaceMatchReject:
       return "face_match.reject";
+    case PolicyAction::kHotlistPropose:
+      return "hotlist.propose";
+    case PolicyAction::kHotlistWithdraw:
+      return "hotlist.withdraw";
+    case PolicyAction::kPlateHitRecord:
+      return "plate_hit.record";
+    case PolicyAction::kPlateHitConfirm:
+      return "plate_hit.confirm";
+    case PolicyAction::kPlateHitReject:
+      return "plate_hit.reject";
+    case PolicyAction::kPlateReadsPurge:
+      return "plate_reads.purge";
   }
   return "unknown";
 }
@@ -84,6 +102,42 @@ void InMemoryPolicyAuditor::Clear() {
 void InMemoryPolicyAuditor::FailWith(absl::Status status) {
   absl::MutexLock lock(&mu_);
   fail_ = std::move(status);
+}
+
+absl::Status CommitAudited(sqlite3* db, const std::string& path, PolicyAuditor& auditor,
+                           PolicyChange& change, const std::function<absl::Status()>& body) {
+  CUSTOS_RETURN_IF_ERROR(store::Exec(db, "BEGIN IMMEDIATE", path));
+  absl::Status status = body();
+  if (status.ok()) {
+    change.result = PolicyResult::kOk;
+    absl::Status audited = auditor.Record(change);
+    if (!audited.ok()) {
+      status = absl::Status(
+          audited.code(),
+          absl::StrCat("the audit log did not accept the record of this change, so nothing was "
+                       "changed; retry when the audit log is available (",
+                       audited.message(), ")"));
+    }
+  }
+  if (status.ok()) status = store::Exec(db, "COMMIT", path);
+  if (!status.ok() && !sqlite3_get_autocommit(db)) {
+    store::Exec(db, "ROLLBACK", path).IgnoreError();
+  }
+  return status;
+}
+
+absl::Status RecordRefusal(PolicyAuditor& auditor, int64_t time_ms, const auth::Principal& actor,
+                           PolicyAction action, std::string_view object, absl::Status refusal) {
+  PolicyChange change;
+  change.time_ms = time_ms;
+  change.actor = actor.name;
+  change.role = actor.role;
+  change.action = action;
+  change.object = std::string(object);
+  change.result = PolicyResult::kDenied;
+  change.reason = std::string(refusal.message());
+  auditor.Record(change).IgnoreError();
+  return refusal;
 }
 
 }  // namespace custos::policy

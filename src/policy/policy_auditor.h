@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -11,7 +12,10 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
 #include "absl/synchronization/mutex.h"
+#include "auth/authenticator.h"
 #include "auth/role.h"
+
+struct sqlite3;
 
 namespace custos::policy {
 
@@ -39,6 +43,13 @@ enum class PolicyAction {
   kFaceMatchRecord,    // A face match (a lead) stored.
   kFaceMatchConfirm,   // An operator confirmed a match.
   kFaceMatchReject,    // An operator rejected a match (a false match).
+  // Recorded by the plate module (src/plate, docs/plates.md).
+  kHotlistPropose,   // A plate proposed for a hotlist (pending its four-eyes approval).
+  kHotlistWithdraw,  // A plate taken off a hotlist.
+  kPlateHitRecord,   // A read matched an active hotlist entry (a lead) and was stored.
+  kPlateHitConfirm,  // An operator confirmed a hit.
+  kPlateHitReject,   // An operator rejected a hit (a misread or a wrong vehicle).
+  kPlateReadsPurge,  // Plate reads (and hits) past their retention erased.
 };
 // "legal_basis.add", ... (docs/policy.md).
 std::string_view PolicyActionName(PolicyAction action);
@@ -89,5 +100,18 @@ class InMemoryPolicyAuditor final : public PolicyAuditor {
   std::vector<PolicyChange> records_ ABSL_GUARDED_BY(mu_);
   absl::Status fail_ ABSL_GUARDED_BY(mu_);
 };
+
+// Runs `body` in an IMMEDIATE transaction of `db` and records `change` (result ok) with
+// `auditor` before committing; rolls back when either fails (fail-closed: no change without
+// its audit record) and returns that error. For the stores of other modules that keep their
+// own SQLite files (watchlist, plates).
+absl::Status CommitAudited(sqlite3* db, const std::string& path, PolicyAuditor& auditor,
+                           PolicyChange& change, const std::function<absl::Status()>& body);
+
+// Records the refusal of `actor`'s `action` on `object` (result denied, the refusal's message
+// as reason) with `auditor`, and returns `refusal`: the refusal stands whether or not its
+// record is accepted.
+absl::Status RecordRefusal(PolicyAuditor& auditor, int64_t time_ms, const auth::Principal& actor,
+                           PolicyAction action, std::string_view object, absl::Status refusal);
 
 }  // namespace custos::policy

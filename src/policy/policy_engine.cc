@@ -121,6 +121,8 @@ std::string_view ActDescription(Act act) {
       return "placing an evidence hold";
     case Act::kFaceRecognition:
       return "face recognition";
+    case Act::kPlateHotlist:
+      return "putting a plate on a hotlist";
   }
   return "this act";
 }
@@ -135,6 +137,8 @@ Act ActOf(ApprovalKind kind) {
       return Act::kEvidenceHold;
     case ApprovalKind::kFaceAuthorisation:
       return Act::kFaceRecognition;
+    case ApprovalKind::kHotlistEntry:
+      return Act::kPlateHotlist;
   }
   return Act::kWatchlistEntry;
 }
@@ -150,15 +154,19 @@ auth::Permission RequestPermission(ApprovalKind kind) {
       return auth::Permission::kPlayback;
     case ApprovalKind::kFaceAuthorisation:
       return auth::Permission::kManagePolicies;
+    case ApprovalKind::kHotlistEntry:
+      return auth::Permission::kPlateQuery;
   }
   return auth::Permission::kManagePolicies;
 }
 
-// Who may approve or reject it. Face authorisations are biometric like watchlist entries.
+// Who may approve or reject it. Face authorisations are biometric like watchlist entries; a
+// plate hotlist is the watchlist of vehicles.
 auth::Permission ApprovePermission(ApprovalKind kind) {
   switch (kind) {
     case ApprovalKind::kWatchlistEntry:
     case ApprovalKind::kFaceAuthorisation:
+    case ApprovalKind::kHotlistEntry:
       return auth::Permission::kApproveWatchlist;
     case ApprovalKind::kUnblurredExport:
       return auth::Permission::kApproveUnblurredExport;
@@ -176,58 +184,6 @@ Decision Deny(std::string reason, std::string rule_id) {
 }
 
 // ---- Input validation ----
-
-bool ValidUtf8(std::string_view s) {
-  size_t i = 0;
-  while (i < s.size()) {
-    const auto c = static_cast<unsigned char>(s[i]);
-    size_t n = 0;
-    if (c < 0x80) {
-      n = 1;
-    } else if ((c & 0xE0) == 0xC0 && c >= 0xC2) {
-      n = 2;
-    } else if ((c & 0xF0) == 0xE0) {
-      n = 3;
-    } else if ((c & 0xF8) == 0xF0 && c <= 0xF4) {
-      n = 4;
-    } else {
-      return false;
-    }
-    if (i + n > s.size()) return false;
-    for (size_t k = 1; k < n; ++k) {
-      if ((static_cast<unsigned char>(s[i + k]) & 0xC0) != 0x80) return false;
-    }
-    i += n;
-  }
-  return true;
-}
-
-absl::Status CheckText(std::string_view value, std::string_view field, size_t max_bytes,
-                       bool required, bool multiline = false) {
-  if (value.empty()) {
-    if (!required) return absl::OkStatus();
-    return absl::InvalidArgumentError(absl::StrCat(Sv(field), " is empty; give one"));
-  }
-  if (value.size() > max_bytes) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        Sv(field), " is ", value.size(), " bytes long; shorten it to at most ", max_bytes));
-  }
-  if (!ValidUtf8(value)) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(Sv(field), " is not valid UTF-8; send it as UTF-8 text"));
-  }
-  for (const char ch : value) {
-    const auto c = static_cast<unsigned char>(ch);
-    if ((c < 0x20 || c == 0x7F) && !(multiline && (c == '\n' || c == '\t'))) {
-      return absl::InvalidArgumentError(
-          absl::StrCat(Sv(field), " contains control characters; remove them"));
-    }
-  }
-  if (value.find_first_not_of(" \t\n") == std::string_view::npos) {
-    return absl::InvalidArgumentError(absl::StrCat(Sv(field), " is blank; give one"));
-  }
-  return absl::OkStatus();
-}
 
 bool ValidCameraId(std::string_view id) {
   if (id.empty() || id.size() > 64) return false;

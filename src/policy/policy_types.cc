@@ -3,6 +3,9 @@
 #include <array>
 #include <utility>
 
+#include "absl/strings/str_cat.h"
+#include "absl/strings/string_view.h"
+
 namespace custos::policy {
 namespace {
 
@@ -31,7 +34,7 @@ constexpr std::array<std::pair<LegalBasisType, std::string_view>, 5> kBasisTypes
     {LegalBasisType::kAdministrativeOrder, "administrative_order"},
 }};
 
-constexpr std::array<std::pair<Act, std::string_view>, 7> kActs{{
+constexpr std::array<std::pair<Act, std::string_view>, 8> kActs{{
     {Act::kWatchlistEntry, "watchlist_entry"},
     {Act::kPlateQuery, "plate_query"},
     {Act::kUnblurredExport, "unblurred_export"},
@@ -39,6 +42,7 @@ constexpr std::array<std::pair<Act, std::string_view>, 7> kActs{{
     {Act::kUnpublishedCamera, "unpublished_camera"},
     {Act::kEvidenceHold, "evidence_hold"},
     {Act::kFaceRecognition, "face_recognition"},
+    {Act::kPlateHotlist, "plate_hotlist"},
 }};
 
 constexpr std::array<std::pair<FacePurpose, std::string_view>, 5> kPurposes{{
@@ -56,11 +60,12 @@ constexpr std::array<std::pair<AssemblyKind, std::string_view>, 4> kAssemblyKind
     {AssemblyKind::kOther, "other"},
 }};
 
-constexpr std::array<std::pair<ApprovalKind, std::string_view>, 4> kApprovalKinds{{
+constexpr std::array<std::pair<ApprovalKind, std::string_view>, 5> kApprovalKinds{{
     {ApprovalKind::kWatchlistEntry, "watchlist_entry"},
     {ApprovalKind::kUnblurredExport, "unblurred_export"},
     {ApprovalKind::kEvidenceHold, "evidence_hold"},
     {ApprovalKind::kFaceAuthorisation, "face_authorisation"},
+    {ApprovalKind::kHotlistEntry, "hotlist_entry"},
 }};
 
 constexpr std::array<std::pair<ApprovalStatus, std::string_view>, 4> kApprovalStatuses{{
@@ -107,6 +112,64 @@ std::optional<ApprovalKind> ApprovalKindFromName(std::string_view name) {
 
 std::string_view ApprovalStatusName(ApprovalStatus status) {
   return NameOf(kApprovalStatuses, status);
+}
+
+namespace {
+
+absl::string_view Sv(std::string_view s) { return absl::string_view(s.data(), s.size()); }
+
+bool ValidUtf8(std::string_view s) {
+  size_t i = 0;
+  while (i < s.size()) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    size_t n = 0;
+    if (c < 0x80) {
+      n = 1;
+    } else if ((c & 0xE0) == 0xC0 && c >= 0xC2) {
+      n = 2;
+    } else if ((c & 0xF0) == 0xE0) {
+      n = 3;
+    } else if ((c & 0xF8) == 0xF0 && c <= 0xF4) {
+      n = 4;
+    } else {
+      return false;
+    }
+    if (i + n > s.size()) return false;
+    for (size_t k = 1; k < n; ++k) {
+      if ((static_cast<unsigned char>(s[i + k]) & 0xC0) != 0x80) return false;
+    }
+    i += n;
+  }
+  return true;
+}
+
+}  // namespace
+
+absl::Status CheckText(std::string_view value, std::string_view field, size_t max_bytes,
+                       bool required, bool multiline) {
+  if (value.empty()) {
+    if (!required) return absl::OkStatus();
+    return absl::InvalidArgumentError(absl::StrCat(Sv(field), " is empty; give one"));
+  }
+  if (value.size() > max_bytes) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        Sv(field), " is ", value.size(), " bytes long; shorten it to at most ", max_bytes));
+  }
+  if (!ValidUtf8(value)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(Sv(field), " is not valid UTF-8; send it as UTF-8 text"));
+  }
+  for (const char ch : value) {
+    const auto c = static_cast<unsigned char>(ch);
+    if ((c < 0x20 || c == 0x7F) && !(multiline && (c == '\n' || c == '\t'))) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(Sv(field), " contains control characters; remove them"));
+    }
+  }
+  if (value.find_first_not_of(" \t\n") == std::string_view::npos) {
+    return absl::InvalidArgumentError(absl::StrCat(Sv(field), " is blank; give one"));
+  }
+  return absl::OkStatus();
 }
 
 }  // namespace custos::policy

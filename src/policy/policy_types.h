@@ -9,6 +9,7 @@
 #include <string_view>
 #include <vector>
 
+#include "absl/status/status.h"
 #include "config/config.h"
 
 namespace custos::policy {
@@ -41,6 +42,7 @@ enum class Act {
   kUnpublishedCamera,  // Start a camera that is not in the public register.
   kEvidenceHold,       // Keep footage beyond its retention for a case.
   kFaceRecognition,    // Run face recognition (through a face-recognition authorisation).
+  kPlateHotlist,       // Put a plate on a hotlist (every read is matched against it).
 };
 std::string_view ActName(Act act);  // "watchlist_entry", ...
 std::optional<Act> ActFromName(std::string_view name);
@@ -140,7 +142,13 @@ struct ProtectedAssembly {
 };
 
 // What a four-eyes request asks a second person to approve.
-enum class ApprovalKind { kWatchlistEntry, kUnblurredExport, kEvidenceHold, kFaceAuthorisation };
+enum class ApprovalKind {
+  kWatchlistEntry,
+  kUnblurredExport,
+  kEvidenceHold,
+  kFaceAuthorisation,
+  kHotlistEntry,  // A plate hotlist entry (docs/plates.md "Hotlists").
+};
 std::string_view ApprovalKindName(ApprovalKind kind);  // "watchlist_entry", ...
 std::optional<ApprovalKind> ApprovalKindFromName(std::string_view name);
 
@@ -192,5 +200,11 @@ struct EvidenceHold {
   std::string released_by;
   std::string release_reason;
 };
+
+// kInvalidArgument naming `field` unless `value` is 1..max_bytes of valid UTF-8 without
+// control characters (newlines and tabs allowed when `multiline`) and not blank; `required`
+// false: may also be empty. The message says what to fix.
+absl::Status CheckText(std::string_view value, std::string_view field, size_t max_bytes,
+                       bool required, bool multiline = false);
 
 }  // namespace custos::policy

@@ -12,6 +12,7 @@
 #include <filesystem>
 #include <map>
 #include <memory>
+#include <optional>
 #include <utility>
 #include <vector>
 
@@ -19,6 +20,7 @@
 #include "core/files.h"
 #include "custos/status.h"
 #include "ingest/av_error.h"
+#include "plate/ocr_model.h"
 #include "privacy/watermark.h"
 
 extern "C" {
@@ -63,7 +65,7 @@ bool KnownPreset(const std::string& preset) {
   return false;
 }
 
-absl::Status ValidateOptions(const ExportOptions& options, const face::FaceDetector* detector) {
+absl::Status ValidateOptions(const ExportOptions& options, const MaskDetectors& detectors) {
   CUSTOS_RETURN_IF_ERROR(ValidateExportId(options.export_id));
   if (options.crf < 0 || options.crf > 51) {
     return absl::InvalidArgumentError(
@@ -78,10 +80,21 @@ absl::Status ValidateOptions(const ExportOptions& options, const face::FaceDetec
         absl::StrCat("encoder_threads must be between 0 and 64, not ", options.encoder_threads));
   }
   if (options.blur_faces) {
-    if (detector == nullptr) {
+    if (detectors.faces == nullptr) {
       return absl::InvalidArgumentError("a blurred export needs a face detector");
     }
     CUSTOS_RETURN_IF_ERROR(ValidateFaceMaskerOptions(options.masker));
+    if (options.mask_plates) {
+      // Fail-closed: an export that should mask plates is not made without them masked.
+      if (detectors.text == nullptr) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            "a blurred export masks licence plates and needs the text detector, which is not "
+            "loaded: export refused (provision model '",
+            plate::kDefaultTextDetector,
+            "' with tools/models/provision.py, or turn plate masking off: privacy.mask_plates)"));
+      }
+      CUSTOS_RETURN_IF_ERROR(ValidatePlateMaskerOptions(options.plates));
+    }
   }
   return absl::OkStatus();
 }
@@ -98,12 +111,12 @@ struct PendingFrame {
 // Finish() renamed it.
 class Exporter {
  public:
-  Exporter(std::string input_path, std::string output_path, face::FaceDetector* detector,
+  Exporter(std::string input_path, std::string output_path, const MaskDetectors& detectors,
            const ExportOptions& options)
       : input_path_(std::move(input_path)),
         output_path_(std::move(output_path)),
         part_path_(output_path_ + ".part"),
-        detector_(detector),
+        detectors_(detectors),
         options_(options),
         timeline_(options.masker.timeline) {}
 
@@ -139,10 +152,13 @@ class Exporter {
   const std::string input_path_;
   const std::string output_path_;
   const std::string part_path_;
-  face::FaceDetector* const detector_;
+  const MaskDetectors detectors_;
   const ExportOptions& options_;
   std::unique_ptr<FaceMasker> masker_;
   MaskTimeline timeline_;
+  std::unique_ptr<PlateMasker> plate_masker_;   // Null: plates not masked.
+  std::optional<MaskTimeline> plate_timeline_;  // Set with plate_masker_.
+  size_t delay_ = 0;  // Frames held back for the look-ahead of the timelines.
 
   Ptr<AVFormatContext> input_;
   int stream_index_ = -1;
@@ -238,7 +254,17 @@ absl::Status Exporter::Open() {
     frames_total_ = std::llround(static_cast<double>(duration_ms) * fps / 1000);
   }
   if (options_.blur_faces) {
-    CUSTOS_ASSIGN_OR_RETURN(masker_, FaceMasker::Create(detector_, options_.masker));
+    CUSTOS_ASSIGN_OR_RETURN(masker_, FaceMasker::Create(detectors_.faces, options_.masker));
+    delay_ = static_cast<size_t>(options_.masker.timeline.hold_before_frames);
+    if (options_.mask_plates) {
+      // Sampled by time: every SampleEvery(fps)-th frame of this video (every frame when its
+      // rate is unknown).
+      CUSTOS_ASSIGN_OR_RETURN(plate_masker_,
+                              PlateMasker::Create(detectors_.text, options_.plates, fps));
+      plate_timeline_.emplace(plate_masker_->timeline_options());
+      delay_ = std::max(delay_,
+                        static_cast<size_t>(plate_masker_->timeline_options().hold_before_frames));
+    }
   }
   return OpenEncoderAndMuxer();
 }
@@ -420,12 +446,19 @@ absl::Status Exporter::TakeFrame() {
     result_.faces_detected += static_cast<int64_t>(faces.size());
     if (!faces.empty()) ++result_.frames_with_faces;
   }
+  // Plates on the clean frame (before any face is obscured), on sampled frames only.
+  if (plate_masker_ != nullptr && plate_masker_->Sampled(pending.index)) {
+    CUSTOS_ASSIGN_OR_RETURN(const std::vector<cv::Rect2f> plates,
+                            plate_masker_->Detect(pending.bgr));
+    plate_timeline_->Add(pending.index, plates);
+    ++result_.plate_frames_sampled;
+    result_.plates_detected += static_cast<int64_t>(plates.size());
+    if (!plates.empty()) ++result_.frames_with_plates;
+  }
   pending_.push_back(std::move(pending));
   // The look-ahead: a frame is written once the detections of the frames after it that may
   // extend their hold back to it are known.
-  const size_t delay =
-      masker_ != nullptr ? static_cast<size_t>(options_.masker.timeline.hold_before_frames) : 0;
-  while (pending_.size() > delay) {
+  while (pending_.size() > delay_) {
     CUSTOS_RETURN_IF_ERROR(Emit(pending_.front()));
     pending_.pop_front();
   }
@@ -434,18 +467,21 @@ absl::Status Exporter::TakeFrame() {
 
 absl::Status Exporter::Emit(PendingFrame& pending) {
   if (masker_ != nullptr) {
-    const std::vector<cv::Rect> regions = timeline_.Regions(pending.index, pending.bgr.size());
-    for (const cv::Rect& region : regions)
-      ObscureRegion(pending.bgr, region, options_.masker.cells);
-    result_.regions_obscured += static_cast<int64_t>(regions.size());
-    if (!regions.empty()) ++result_.frames_obscured;
+    const int faces = ObscureHeld(timeline_, pending.index, pending.bgr, options_.masker.cells);
+    const int plates = plate_masker_ != nullptr ? ObscureHeld(*plate_timeline_, pending.index,
+                                                              pending.bgr, options_.plates.cells)
+                                                : 0;
+    result_.plate_regions_obscured += plates;
+    result_.regions_obscured += faces + plates;
+    if (faces + plates > 0) ++result_.frames_obscured;
   }
   if (first_pts_ == INT64_MIN) first_pts_ = pending.pts;
   const int64_t clip_ms = av_rescale_q(pending.pts - first_pts_, time_base_, kMs);
   const std::string time = options_.start_utc_ms >= 0
                                ? FormatFrameTime(options_.start_utc_ms + clip_ms, true)
                                : FormatFrameTime(clip_ms, false);
-  DrawWatermark(pending.bgr, WatermarkLines(options_.export_id, time, options_.blur_faces));
+  DrawWatermark(pending.bgr, WatermarkLines(options_.export_id, time, options_.blur_faces,
+                                            plate_masker_ != nullptr));
 
   int ret = av_frame_make_writable(yuv_.get());
   if (ret < 0) return absl::ResourceExhaustedError("out of memory allocating a frame");
@@ -521,9 +557,9 @@ absl::StatusOr<ExportResult> Exporter::Finish() {
 
 absl::StatusOr<ExportResult> ExportClip(const std::string& input_path,
                                         const std::string& output_path,
-                                        face::FaceDetector* detector,
+                                        const MaskDetectors& detectors,
                                         const ExportOptions& options) {
-  CUSTOS_RETURN_IF_ERROR(ValidateOptions(options, detector));
+  CUSTOS_RETURN_IF_ERROR(ValidateOptions(options, detectors));
   if (output_path.empty()) return absl::InvalidArgumentError("an export needs an output file name");
   std::error_code error;
   if (fs::exists(output_path, error)) {
@@ -538,7 +574,7 @@ absl::StatusOr<ExportResult> ExportClip(const std::string& input_path,
                      " does not exist; create it or choose another"));
   }
   ingest::RouteFfmpegLogsToSpdlog();
-  Exporter exporter(input_path, output_path, detector, options);
+  Exporter exporter(input_path, output_path, detectors, options);
   CUSTOS_RETURN_IF_ERROR(exporter.Open());
   CUSTOS_RETURN_IF_ERROR(exporter.Run());
   return exporter.Finish();

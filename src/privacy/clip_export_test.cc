@@ -14,9 +14,8 @@
 #include <opencv2/videoio.hpp>
 
 #include "core/testing.h"
-#include "face/face_models.h"
 #include "gtest/gtest.h"
-#include "infer/model_manifest.h"
+#include "privacy/privacy_test_util.h"
 #include "privacy/watermark.h"
 
 extern "C" {
@@ -31,35 +30,6 @@ namespace fs = std::filesystem;
 
 constexpr char kVideo[] = "video/one-by-one-person-detection.mp4";
 constexpr char kExportId[] = "01HF3Z9Y5N0000000000000000";
-
-// The detector returns everything from 0.2 up: low enough for the masker (0.3 by default) and
-// for the checks below, which count at the masker's threshold and report lower ones.
-face::FaceDetector* Detector() {
-  static face::FaceDetector* detector = []() -> face::FaceDetector* {
-    auto model = face::LoadFaceModel(infer::DefaultManifestPath(), infer::DefaultModelsDir(),
-                                     face::kDefaultDetector);
-    if (!model.ok()) {
-      std::fprintf(stderr, "face model unavailable: %s\n", model.status().ToString().c_str());
-      return nullptr;
-    }
-    face::FaceDetectorOptions options;
-    options.score_threshold = 0.2f;
-    auto d = face::FaceDetector::Create(*model, options);
-    if (!d.ok()) {
-      std::fprintf(stderr, "face detector unavailable: %s\n", d.status().ToString().c_str());
-      return nullptr;
-    }
-    return d->release();
-  }();
-  return detector;
-}
-
-#define REQUIRE_DETECTOR(var)                                                     \
-  if (!fs::exists(infer::DefaultModelsDir() + "/mediapipe-face-full.xml"))        \
-    GTEST_SKIP() << "face model not provisioned in " << infer::DefaultModelsDir() \
-                 << " (tools/models/provision.py)";                               \
-  face::FaceDetector* var = Detector();                                           \
-  ASSERT_NE(var, nullptr)
 
 // Copies the video packets of `in` shown in [from_ms, to_ms) into an MP4 (stream copy, from
 // the keyframe at or before from_ms, timestamps starting at 0, moov in front): the kind of clip
@@ -138,14 +108,6 @@ Probe ProbeFile(const std::string& path) {
   return p;
 }
 
-std::vector<cv::Mat> DecodeAll(const std::string& path) {
-  std::vector<cv::Mat> frames;
-  cv::VideoCapture capture(path, cv::CAP_FFMPEG);
-  cv::Mat frame;
-  while (capture.read(frame)) frames.push_back(frame.clone());
-  return frames;
-}
-
 std::string Sha256(const std::string& path) {
   std::ifstream file(path, std::ios::binary);
   const std::string bytes((std::istreambuf_iterator<char>(file)), std::istreambuf_iterator<char>());
@@ -196,20 +158,6 @@ Count CountFaces(const std::vector<std::vector<face::FaceBox>>& found, Select se
   return count;
 }
 
-// Detail left in `region` of `bgr`: the standard deviation of the Laplacian of its grey
-// pixels (the face quality gate measures sharpness the same way). A face, hair or an ear
-// line has tens; an obscured region a few.
-double Detail(const cv::Mat& bgr, const cv::Rect& region) {
-  const cv::Rect r = region & cv::Rect(0, 0, bgr.cols, bgr.rows);
-  if (r.width < 3 || r.height < 3) return 0;
-  cv::Mat grey, laplacian;
-  cv::cvtColor(bgr(r), grey, cv::COLOR_BGR2GRAY);
-  cv::Laplacian(grey, laplacian, CV_32F);
-  cv::Scalar mean, sd;
-  cv::meanStdDev(laplacian, mean, sd);
-  return sd[0];
-}
-
 // 30 s of the video in which people stand at the table, turn and walk (20 s to 50 s).
 class ClipExportTest : public ::testing::Test {
  protected:
@@ -239,6 +187,7 @@ class ClipExportTest : public ::testing::Test {
     ExportOptions o;
     o.export_id = kExportId;
     o.sync = false;
+    o.mask_plates = false;  // Faces alone; plates: plate_export_test.cc.
     return o;
   }
 
@@ -247,12 +196,12 @@ class ClipExportTest : public ::testing::Test {
 fs::path* ClipExportTest::dir_ = nullptr;
 
 TEST_F(ClipExportTest, BlurredExportHasNoFaceTheDetectorFindsInTheInput) {
-  REQUIRE_DETECTOR(detector);
+  CUSTOS_REQUIRE_DETECTOR(detector, TestFaceDetector());
   ExportOptions options = Options();
   options.start_utc_ms = 1'700'000'000'000;
   std::vector<std::pair<int64_t, int64_t>> progress;
   options.progress = [&](int64_t done, int64_t total) { progress.emplace_back(done, total); };
-  auto result = ExportClip(Path("clip.mp4"), Path("blurred.mp4"), detector, options);
+  auto result = ExportClip(Path("clip.mp4"), Path("blurred.mp4"), {detector}, options);
   ASSERT_TRUE(result.ok()) << result.status();
   std::printf(
       "export: %lld frames, %lld detections in %lld frames, %lld regions obscured in "
@@ -365,8 +314,8 @@ TEST_F(ClipExportTest, BlurredExportHasNoFaceTheDetectorFindsInTheInput) {
 }
 
 TEST_F(ClipExportTest, KeepsFrameCountDurationAndHashesTheFile) {
-  REQUIRE_DETECTOR(detector);
-  auto result = ExportClip(Path("short.mp4"), Path("hashed.mp4"), detector, Options());
+  CUSTOS_REQUIRE_DETECTOR(detector, TestFaceDetector());
+  auto result = ExportClip(Path("short.mp4"), Path("hashed.mp4"), {detector}, Options());
   ASSERT_TRUE(result.ok()) << result.status();
   const Probe in = ProbeFile(Path("short.mp4"));
   const Probe out = ProbeFile(Path("hashed.mp4"));
@@ -386,7 +335,7 @@ TEST_F(ClipExportTest, KeepsFrameCountDurationAndHashesTheFile) {
 
 TEST_F(ClipExportTest, UnblurredExportIsWatermarkedAndOtherwiseTheInput) {
   // No detector: the unblurred mode must not need one.
-  auto result = ExportClip(Path("short.mp4"), Path("unblurred.mp4"), nullptr, [] {
+  auto result = ExportClip(Path("short.mp4"), Path("unblurred.mp4"), {}, [] {
     ExportOptions o = Options();
     o.blur_faces = false;
     return o;
@@ -414,8 +363,8 @@ TEST_F(ClipExportTest, UnblurredExportIsWatermarkedAndOtherwiseTheInput) {
 }
 
 TEST_F(ClipExportTest, BlurredExportCarriesTheWatermarkToo) {
-  REQUIRE_DETECTOR(detector);
-  auto result = ExportClip(Path("short.mp4"), Path("marked.mp4"), detector, Options());
+  CUSTOS_REQUIRE_DETECTOR(detector, TestFaceDetector());
+  auto result = ExportClip(Path("short.mp4"), Path("marked.mp4"), {detector}, Options());
   ASSERT_TRUE(result.ok()) << result.status();
   const std::vector<cv::Mat> in = DecodeAll(Path("short.mp4"));
   const std::vector<cv::Mat> out = DecodeAll(Path("marked.mp4"));
@@ -429,7 +378,7 @@ TEST_F(ClipExportTest, BlurredExportCarriesTheWatermarkToo) {
 }
 
 TEST_F(ClipExportTest, MissingInputIsNotFoundAndLeavesNoFile) {
-  auto result = ExportClip(Path("absent.mp4"), Path("out-missing.mp4"), nullptr, [] {
+  auto result = ExportClip(Path("absent.mp4"), Path("out-missing.mp4"), {}, [] {
     ExportOptions o = Options();
     o.blur_faces = false;
     return o;
@@ -440,11 +389,11 @@ TEST_F(ClipExportTest, MissingInputIsNotFoundAndLeavesNoFile) {
 }
 
 TEST_F(ClipExportTest, CorruptInputsGiveAClearErrorAndLeaveNoFile) {
-  REQUIRE_DETECTOR(detector);
+  CUSTOS_REQUIRE_DETECTOR(detector, TestFaceDetector());
   // Not a video at all.
   {
     std::ofstream(Path("text.mp4")) << "this is not a video\n";
-    auto result = ExportClip(Path("text.mp4"), Path("out-text.mp4"), detector, Options());
+    auto result = ExportClip(Path("text.mp4"), Path("out-text.mp4"), {detector}, Options());
     EXPECT_EQ(result.status().code(), absl::StatusCode::kInvalidArgument) << result.status();
     EXPECT_FALSE(fs::exists(Path("out-text.mp4")));
     EXPECT_FALSE(fs::exists(Path("out-text.mp4.part")));
@@ -454,7 +403,8 @@ TEST_F(ClipExportTest, CorruptInputsGiveAClearErrorAndLeaveNoFile) {
     const auto size = fs::file_size(Path("short.mp4"));
     fs::copy_file(Path("short.mp4"), Path("truncated.mp4"));
     fs::resize_file(Path("truncated.mp4"), size * 6 / 10);
-    auto result = ExportClip(Path("truncated.mp4"), Path("out-truncated.mp4"), detector, Options());
+    auto result =
+        ExportClip(Path("truncated.mp4"), Path("out-truncated.mp4"), {detector}, Options());
     EXPECT_EQ(result.status().code(), absl::StatusCode::kDataLoss) << result.status();
     std::printf("truncated: %s\n", result.status().ToString().c_str());
     EXPECT_FALSE(fs::exists(Path("out-truncated.mp4")));
@@ -466,21 +416,21 @@ TEST_F(ClipExportTest, RefusesAnExistingOutputBadOptionsAndStopsWhenCancelled) {
   std::ofstream(Path("exists.mp4")) << "x";
   ExportOptions o = Options();
   o.blur_faces = false;
-  EXPECT_EQ(ExportClip(Path("short.mp4"), Path("exists.mp4"), nullptr, o).status().code(),
+  EXPECT_EQ(ExportClip(Path("short.mp4"), Path("exists.mp4"), {}, o).status().code(),
             absl::StatusCode::kAlreadyExists);
-  EXPECT_EQ(ExportClip(Path("short.mp4"), Path("nofolder/x.mp4"), nullptr, o).status().code(),
+  EXPECT_EQ(ExportClip(Path("short.mp4"), Path("nofolder/x.mp4"), {}, o).status().code(),
             absl::StatusCode::kFailedPrecondition);
   ExportOptions bad = o;
   bad.export_id = "has space";
-  EXPECT_EQ(ExportClip(Path("short.mp4"), Path("bad.mp4"), nullptr, bad).status().code(),
+  EXPECT_EQ(ExportClip(Path("short.mp4"), Path("bad.mp4"), {}, bad).status().code(),
             absl::StatusCode::kInvalidArgument);
   bad = o;
   bad.crf = 60;
-  EXPECT_EQ(ExportClip(Path("short.mp4"), Path("bad.mp4"), nullptr, bad).status().code(),
+  EXPECT_EQ(ExportClip(Path("short.mp4"), Path("bad.mp4"), {}, bad).status().code(),
             absl::StatusCode::kInvalidArgument);
   bad = o;
   bad.blur_faces = true;  // Blurring without a detector.
-  EXPECT_EQ(ExportClip(Path("short.mp4"), Path("bad.mp4"), nullptr, bad).status().code(),
+  EXPECT_EQ(ExportClip(Path("short.mp4"), Path("bad.mp4"), {}, bad).status().code(),
             absl::StatusCode::kInvalidArgument);
   EXPECT_FALSE(fs::exists(Path("bad.mp4")));
 
@@ -490,7 +440,7 @@ TEST_F(ClipExportTest, RefusesAnExistingOutputBadOptionsAndStopsWhenCancelled) {
   cancelling.progress = [&](int64_t done, int64_t) {
     if (done == 10) cancel = true;
   };
-  auto result = ExportClip(Path("short.mp4"), Path("cancelled.mp4"), nullptr, cancelling);
+  auto result = ExportClip(Path("short.mp4"), Path("cancelled.mp4"), {}, cancelling);
   EXPECT_EQ(result.status().code(), absl::StatusCode::kCancelled) << result.status();
   EXPECT_FALSE(fs::exists(Path("cancelled.mp4")));
   EXPECT_FALSE(fs::exists(Path("cancelled.mp4.part")));

@@ -113,6 +113,12 @@ void ObscureRegion(cv::Mat& image, const cv::Rect& region, int cells) {
   }
 }
 
+int ObscureHeld(MaskTimeline& timeline, int64_t frame, cv::Mat& image, int cells) {
+  const std::vector<cv::Rect> regions = timeline.Regions(frame, image.size());
+  for (const cv::Rect& region : regions) ObscureRegion(image, region, cells);
+  return static_cast<int>(regions.size());
+}
+
 FaceMasker::FaceMasker(face::FaceDetector* detector, const FaceMaskerOptions& options)
     : detector_(detector), options_(options), timeline_(options.timeline) {}
 
@@ -181,10 +187,7 @@ absl::StatusOr<MaskStats> FaceMasker::MaskInPlace(cv::Mat& bgr) {
   timeline_.Add(frame, boxes);
   MaskStats stats;
   stats.faces_detected = static_cast<int>(faces->size());
-  for (const cv::Rect& region : timeline_.Regions(frame, bgr.size())) {
-    ObscureRegion(bgr, region, options_.cells);
-    ++stats.regions_obscured;
-  }
+  stats.regions_obscured = ObscureHeld(timeline_, frame, bgr, options_.cells);
   return stats;
 }
 

@@ -56,6 +56,10 @@ struct MaskStats {
 // REQUIRES: cells >= 1. Does nothing to images that are not 8-bit BGR.
 void ObscureRegion(cv::Mat& image, const cv::Rect& region, int cells);
 
+// Obscures in `image` (frame `frame` of its stream) every region `timeline` holds for it
+// (MaskTimeline::Regions, ObscureRegion with `cells`). Returns how many.
+int ObscureHeld(MaskTimeline& timeline, int64_t frame, cv::Mat& image, int cells);
+
 // One video stream's face masking.
 //
 // Thread safety: Detect() is thread-safe (the detector is); MaskInPlace() and Reset() keep

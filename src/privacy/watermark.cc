@@ -44,9 +44,11 @@ std::string FormatFrameTime(int64_t ms, bool utc) {
 }
 
 std::vector<std::string> WatermarkLines(const std::string& export_id, const std::string& time,
-                                        bool blurred) {
-  return {absl::StrCat("CUSTOS EXPORT ", export_id), time,
-          blurred ? "FACES BLURRED" : "UNBLURRED - APPROVED EXPORT"};
+                                        bool blurred, bool plates_blurred) {
+  const char* what = !blurred         ? "UNBLURRED - APPROVED EXPORT"
+                     : plates_blurred ? "FACES AND PLATES BLURRED"
+                                      : "FACES BLURRED";
+  return {absl::StrCat("CUSTOS EXPORT ", export_id), time, what};
 }
 
 cv::Rect DrawWatermark(cv::Mat& bgr, const std::vector<std::string>& lines) {

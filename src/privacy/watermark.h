@@ -19,10 +19,10 @@ absl::Status ValidateExportId(const std::string& export_id);
 // clip-relative ms when utc is false.
 std::string FormatFrameTime(int64_t ms, bool utc);
 
-// The lines drawn on a frame: "CUSTOS EXPORT <id>", the frame time, and "FACES BLURRED" or
-// "UNBLURRED - APPROVED EXPORT".
+// The lines drawn on a frame: "CUSTOS EXPORT <id>", the frame time, and "FACES BLURRED"
+// ("FACES AND PLATES BLURRED" when plates_blurred too) or "UNBLURRED - APPROVED EXPORT".
 std::vector<std::string> WatermarkLines(const std::string& export_id, const std::string& time,
-                                        bool blurred);
+                                        bool blurred, bool plates_blurred = false);
 
 // Draws `lines` (ASCII) in the top-left corner of `bgr` on a dark translucent band, white
 // text sized to the frame (about 1/30 of its height per line, at least legible at 240 p).

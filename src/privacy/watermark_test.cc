@@ -26,6 +26,8 @@ TEST(Watermark, SaysWhetherFacesWereBlurred) {
   EXPECT_EQ(WatermarkLines("X1", "t", true),
             (std::vector<std::string>{"CUSTOS EXPORT X1", "t", "FACES BLURRED"}));
   EXPECT_EQ(WatermarkLines("X1", "t", false).back(), "UNBLURRED - APPROVED EXPORT");
+  EXPECT_EQ(WatermarkLines("X1", "t", true, true).back(), "FACES AND PLATES BLURRED");
+  EXPECT_EQ(WatermarkLines("X1", "t", false, true).back(), "UNBLURRED - APPROVED EXPORT");
 }
 
 TEST(Watermark, IsDrawnInTheTopLeftCornerOnlyAndChangesItVisibly) {

@@ -82,6 +82,17 @@ CameraRunner::CameraRunner(const CameraRunnerOptions& options, Detector* detecto
                     std::string(masker.status().message()));
     }
   }
+  if (options.mask_plates) {
+    // Sampled by time on the detect stream (every frame at its default 5 fps).
+    absl::StatusOr<std::unique_ptr<privacy::PlateMasker>> plates = privacy::PlateMasker::Create(
+        options.plate_mask_detector, options.plate_masker, options.camera.detect.fps);
+    if (plates.ok()) {
+      plate_masker_ = *std::move(plates);
+    } else {
+      spdlog::error("camera {}: live view withheld, no plate masking: {}", options.camera.id,
+                    std::string(plates.status().message()));
+    }
+  }
   health_.camera = options.camera.id;
   health_.recording.mode = config::RecordModeName(options.camera.record.mode);
 }
@@ -150,6 +161,7 @@ std::unique_ptr<ingest::VideoSource> CameraRunner::OpenSource() {
       }
       so.packet_queue = packets_;
     }
+    if (options_.plates != nullptr) so.full_frame_max_width = options_.full_frame_max_width;
     absl::StatusOr<std::unique_ptr<ingest::VideoSource>> source =
         ingest::VideoSource::Open(so, clock_);
     if (source.ok()) {
@@ -222,6 +234,7 @@ void CameraRunner::AnalyticsLoop() {
       }
       if (!result->events.empty()) sink_(result->events);
       if (recognizer != nullptr) RecognizeFaces(*recognizer, *frame, result->tracks);
+      if (options_.plates != nullptr) OfferPlates(*frame, *result);
       last_wall_ms = frame->wall_ms;
       {
         std::lock_guard<std::mutex> lock(mu_);
@@ -410,22 +423,32 @@ api::CameraHealth CameraRunner::Health() const {
 }
 
 std::string CameraRunner::LiveJpeg(cv::Mat& bgr, bool resumed) {
-  bool masked = false;
-  if (masker_ != nullptr) {
-    if (resumed) masker_->Reset();  // Regions held from before the gap are stale.
-    absl::StatusOr<privacy::MaskStats> stats = masker_->MaskInPlace(bgr);
-    masked = stats.ok();
-    if (!stats.ok()) {
+  const char* withheld = nullptr;
+  if (masker_ == nullptr) {
+    withheld = "live view withheld: no face masking";
+  } else if (options_.mask_plates && plate_masker_ == nullptr) {
+    withheld = "live view withheld: no plate masking";
+  } else {
+    if (resumed) {  // Regions held from before the gap are stale.
+      masker_->Reset();
+      if (plate_masker_ != nullptr) plate_masker_->Reset();
+    }
+    // Plates first, on the frame as captured: the face detector, run low, also fires on car
+    // fronts, and its blobs would hide part of a plate from the text detector.
+    absl::Status status = absl::OkStatus();
+    if (plate_masker_ != nullptr) status = plate_masker_->MaskInPlace(bgr).status();
+    if (status.ok()) status = masker_->MaskInPlace(bgr).status();
+    if (!status.ok()) {
       spdlog::warn("camera {}: live frame withheld, masking failed: {}", options_.camera.id,
-                   std::string(stats.status().message()));
+                   std::string(status.message()));
+      withheld = "live view withheld: masking failed";
     }
   }
-  if (!masked) {
+  if (withheld != nullptr) {
     // Never an unmasked picture: a dark frame that says why.
     bgr.setTo(cv::Scalar(32, 32, 32));
-    cv::putText(bgr, "live view withheld: no face masking", cv::Point(12, bgr.rows / 2),
-                cv::FONT_HERSHEY_SIMPLEX, std::max(0.4, bgr.cols / 900.0),
-                cv::Scalar(200, 200, 200), 1, cv::LINE_AA);
+    cv::putText(bgr, withheld, cv::Point(12, bgr.rows / 2), cv::FONT_HERSHEY_SIMPLEX,
+                std::max(0.4, bgr.cols / 900.0), cv::Scalar(200, 200, 200), 1, cv::LINE_AA);
   }
   std::vector<uchar> jpeg;
   cv::imencode(".jpg", bgr, jpeg, {cv::IMWRITE_JPEG_QUALITY, options_.jpeg_quality});
@@ -455,6 +478,19 @@ void CameraRunner::RecognizeFaces(watchlist::TrackFaceRecognizer& recognizer, co
     }
     face_sink_(std::move(match), box);
   }
+}
+
+void CameraRunner::OfferPlates(const Frame& frame, const pipeline::FrameResult& result) {
+  std::vector<plate::VehicleTrack> vehicles;
+  for (const pipeline::TrackView& t : result.tracks) {
+    if (!t.lost) vehicles.push_back({t.id, t.label, t.box});
+  }
+  std::vector<int64_t> ended;
+  for (const Event& e : result.events) {
+    if (e.type == EventType::kTrackEnd) ended.push_back(e.track_id);
+  }
+  options_.plates->OnFrame(options_.camera.id, frame.wall_ms, frame.bgr.size(), frame.full,
+                           vehicles, ended);
 }
 
 watchlist::RecognizerStats CameraRunner::FaceStats() const {

@@ -6,8 +6,10 @@
 //                     ──▶ analytics thread: CameraPipeline ──▶ events ──▶ EventSink
 //                                           ├▶ face recognition on person tracks, only where
 //                                           │  an authorisation is in force ──▶ FaceMatchSink
-//                                           └▶ latest frame, faces obscured, as JPEG
-//                                              (live view; only while someone watches)
+//                                           ├▶ vehicle crops of the full-resolution frame
+//                                           │  ──▶ PlateService (plate reads, hotlist hits)
+//                                           └▶ latest frame, faces and plates obscured, as
+//                                              JPEG (live view; only while someone watches)
 //
 // The camera is supervised: an unreachable or lost stream is retried with backoff for as long
 // as the server runs, a failing disk pauses recording (and is retried) without stopping
@@ -34,7 +36,9 @@
 #include "custos/frame.h"
 #include "face/face_detector.h"
 #include "ingest/packet_queue.h"
+#include "plate/plate_service.h"
 #include "privacy/face_masker.h"
+#include "privacy/plate_masker.h"
 #include "record/segment_index.h"
 #include "watchlist/track_face_recognizer.h"
 
@@ -46,7 +50,8 @@ class Recorder;
 }
 namespace custos::pipeline {
 struct TrackView;
-}
+struct FrameResult;
+}  // namespace custos::pipeline
 
 namespace custos::server {
 
@@ -76,6 +81,12 @@ struct CameraRunnerOptions {
   // face detector the live picture is withheld: a dark frame saying so (fail-closed).
   face::FaceDetector* face_detector = nullptr;  // Shared, thread-safe; not owned.
   privacy::FaceMaskerOptions masker;
+  // Licence plates are obscured in live view too (config privacy.mask_plates): found by this
+  // text detector (shared, thread-safe; not owned) on sampled detect frames. Without it while
+  // mask_plates, the live picture is withheld as without a face detector (fail-closed).
+  bool mask_plates = true;
+  plate::TextDetector* plate_mask_detector = nullptr;
+  privacy::PlateMaskerOptions plate_masker = {};
   // Live frames are masked and encoded only while someone asked for one within this time.
   int64_t live_idle_ms = 30'000;
   // Face recognition on person tracks (docs/face.md "Watchlists"): all three set, or none
@@ -85,6 +96,10 @@ struct CameraRunnerOptions {
   watchlist::WatchlistMatcher* watchlist_matcher = nullptr;
   watchlist::FaceSource* face_source = nullptr;
   watchlist::RecognizerOptions recognizer = {};
+  // Plate reading (docs/plates.md "Live reading"): when set, the source also decodes frames
+  // at full_frame_max_width and vehicle tracks are offered to the (shared) service.
+  plate::PlateService* plates = nullptr;
+  int full_frame_max_width = 1920;
 };
 
 // Receives the events of a camera, on its analytics thread. Must be thread-safe (every camera
@@ -118,9 +133,9 @@ class CameraRunner {
   const std::string& id() const { return options_.camera.id; }
   api::CameraHealth Health() const;
 
-  // The newest detect frame, faces obscured, as JPEG; nullopt before the first one. Frames
-  // are made only while someone watches: a call marks the camera as watched, so a camera
-  // idle for live_idle_ms delivers its next frame within one frame interval.
+  // The newest detect frame, faces and plates obscured, as JPEG; nullopt before the first
+  // one. Frames are made only while someone watches: a call marks the camera as watched, so a
+  // camera idle for live_idle_ms delivers its next frame within one frame interval.
   std::optional<api::LiveFrame> Latest() const;
   // Waits up to `timeout_ms` for a frame newer than `after_seq`; nullopt on timeout or stop.
   std::optional<api::LiveFrame> WaitNewer(int64_t after_seq, int64_t timeout_ms) const;
@@ -139,6 +154,8 @@ class CameraRunner {
   // Face recognition on the frame's person tracks; matches go to face_sink_.
   void RecognizeFaces(watchlist::TrackFaceRecognizer& recognizer, const Frame& frame,
                       const std::vector<pipeline::TrackView>& tracks);
+  // Offers the frame's vehicle tracks (and the tracks it ended) to the plate service.
+  void OfferPlates(const Frame& frame, const pipeline::FrameResult& result);
   void RecordLoop();
   // Opens the source, retrying with backoff until it opens or Stop(). nullptr on stop.
   std::unique_ptr<ingest::VideoSource> OpenSource();
@@ -151,8 +168,11 @@ class CameraRunner {
   const EventSink sink_;
   const FaceMatchSink face_sink_;
   Clock* const clock_;
-  const bool recording_;                             // record.mode is not off.
-  std::unique_ptr<privacy::FaceMasker> masker_;      // Analytics thread only; null: no detector.
+  const bool recording_;                         // record.mode is not off.
+  std::unique_ptr<privacy::FaceMasker> masker_;  // Analytics thread only; null: no detector.
+  // Analytics thread only; null: plates not masked, or no text detector (then, while
+  // options_.mask_plates, live frames are withheld).
+  std::unique_ptr<privacy::PlateMasker> plate_masker_;
   mutable std::atomic<int64_t> last_watched_ms_{0};  // Monotonic ms of the last Latest/Wait.
 
   std::atomic<bool> stop_{false};

@@ -17,6 +17,8 @@
 #include <map>
 #include <mutex>
 #include <opencv2/imgcodecs.hpp>
+#include <opencv2/imgproc.hpp>
+#include <opencv2/videoio.hpp>
 #include <set>
 #include <thread>
 
@@ -27,6 +29,9 @@
 #include "infer/inference_service.h"
 #include "infer/model_manifest.h"
 #include "infer/openvino_detector.h"
+#include "plate/hotlist.h"
+#include "plate/plate_service.h"
+#include "plate/plate_store.h"
 #include "record/record_test_util.h"
 #include "server/server.h"
 #include "watchlist/enrolment.h"
@@ -491,6 +496,139 @@ TEST(CameraRunnerOnRealVideo, UnderAnAuthorisationFacesAreAnalysedAndPassersByLe
   auto raised = alerts->Next(absl::Milliseconds(10));
   EXPECT_TRUE(!raised.ok() || raised->empty());
   runner->reset();
+  fs::remove_all(dir);
+}
+
+}  // namespace
+}  // namespace custos::server
+
+namespace custos::server {
+namespace {
+
+// A road photo of ../shared/data/plates/us (plate K179658, read at 0.997 on its own) sliding
+// across a wider picture for 5 s at 10 fps: a car passing the camera. MJPEG in AVI, which
+// OpenCV writes without an external encoder.
+absl::StatusOr<std::string> PassingCarVideo(const std::string& photo_path, const fs::path& dir) {
+  cv::Mat photo = cv::imread(photo_path, cv::IMREAD_COLOR);
+  if (photo.empty()) return absl::NotFoundError("cannot read " + photo_path);
+  if (photo.cols > 1280) {
+    cv::resize(photo, photo, cv::Size(), 1280.0 / photo.cols, 1280.0 / photo.cols, cv::INTER_AREA);
+  }
+  const int width = (photo.cols * 3 / 2) / 2 * 2;
+  const int height = photo.rows / 2 * 2;
+  const std::string path = (dir / "passing-car.avi").string();
+  cv::VideoWriter writer(path, cv::VideoWriter::fourcc('M', 'J', 'P', 'G'), 10,
+                         cv::Size(width, height));
+  if (!writer.isOpened()) return absl::InternalError("cannot write " + path);
+  const int frames = 50;
+  for (int i = 0; i < frames; ++i) {
+    cv::Mat canvas(height, width, CV_8UC3, cv::Scalar(90, 90, 90));
+    const int x = (width - photo.cols) * i / (frames - 1);
+    photo(cv::Rect(0, 0, photo.cols, height)).copyTo(canvas(cv::Rect(x, 0, photo.cols, height)));
+    writer.write(canvas);
+  }
+  return path;
+}
+
+TEST(CameraRunnerOnRealVideo, ReadsThePlateOfAPassingCarAndRaisesAnApprovedHotlistHit) {
+  CUSTOS_REQUIRE_DATA(
+      photo, custos::testing::SharedData("plates/us/316b64c0-55bf-4079-a1c0-d93f461a576f.jpg"));
+  REQUIRE_DETECTOR(detector);
+  plate::PlateReaderOptions reader_options;
+  auto reader = plate::PlateReader::Create(reader_options);
+  if (absl::IsNotFound(reader.status())) GTEST_SKIP() << reader.status().message();
+  ASSERT_TRUE(reader.ok()) << reader.status();
+  const fs::path dir = custos::testing::TempDir("runner-plates");
+  absl::StatusOr<std::string> video = PassingCarVideo(photo, dir);
+  ASSERT_TRUE(video.ok()) << video.status();
+
+  // Policy: a basis for hotlists; ivy proposes the plate, sam approves (four eyes).
+  policy::InMemoryPolicyAuditor auditor;
+  policy::PolicyEngineOptions po;
+  po.path = (dir / "policy.db").string();
+  po.cameras = {{"road", std::nullopt, {}}};
+  auto policy = policy::PolicyEngine::Create(po, {Clock::Real(), &auditor, nullptr});
+  ASSERT_TRUE(policy.ok()) << policy.status();
+  const auth::Principal admin{auth::Principal::Kind::kUser, 1, "root", auth::Role::kAdmin};
+  const auth::Principal ivy{auth::Principal::Kind::kUser, 2, "ivy", auth::Role::kInvestigator};
+  const auth::Principal sam{auth::Principal::Kind::kUser, 3, "sam", auth::Role::kSupervisor};
+  policy::LegalBasis basis;
+  basis.reference = "HL-1";
+  basis.issuing_authority = "Amtsgericht Musterstadt";
+  basis.scope.acts = {policy::Act::kPlateHotlist};
+  basis.valid_from_ms = Clock::Real()->WallMs() - 3'600'000;
+  basis.expires_ms = Clock::Real()->WallMs() + 10LL * 86'400'000;
+  ASSERT_TRUE((*policy)->AddLegalBasis(admin, basis).ok());
+  auto plates = plate::PlateStore::Create({.path = (dir / "plates.db").string()},
+                                          {.clock = Clock::Real(), .auditor = &auditor});
+  ASSERT_TRUE(plates.ok()) << plates.status();
+  auto hotlist = plate::HotlistStore::Create(
+      {.path = (dir / "hotlist.db").string()},
+      {.clock = Clock::Real(), .policy = policy->get(), .auditor = &auditor});
+  ASSERT_TRUE(hotlist.ok()) << hotlist.status();
+  auto entry = (*hotlist)->Propose(ivy, {.plate = "K179658",
+                                         .label = "stolen car, case 4711",
+                                         .reason = "reported stolen",
+                                         .legal_basis_ref = "HL-1"});
+  ASSERT_TRUE(entry.ok()) << entry.status();
+  ASSERT_TRUE((*hotlist)->Approve(sam, entry->id).ok());
+
+  std::mutex mu;
+  std::vector<plate::StoredHit> hits;
+  auto service = plate::PlateService::Create(
+      {}, reader->get(), plates->get(), hotlist->get(),
+      [&](const plate::StoredHit& hit) {
+        std::lock_guard<std::mutex> lock(mu);
+        hits.push_back(hit);
+      },
+      Clock::Real());
+  ASSERT_TRUE(service.ok()) << service.status();
+
+  CameraRunnerOptions o = PersonVideoCamera(*video, dir.string());
+  o.camera.id = "road";
+  o.camera.record.mode = config::RecordMode::kOff;
+  o.plates = service->get();
+  CollectedEvents events;
+  auto runner = CameraRunner::Create(o, detector.get(), nullptr, events.Sink(), Clock::Real());
+  ASSERT_TRUE(runner.ok()) << runner.status();
+  (*runner)->Start();
+  // The car is in every frame; its track ends when the camera stops at the end of the file.
+  WaitFor([&] { return (*service)->stats().crops_read >= 4; }, 120'000);
+  (*runner)->Stop();
+  (*service)->Stop();  // Votes the tracks still open and stores them.
+  const plate::PlateServiceStats stats = (*service)->stats();
+  EXPECT_GE(stats.crops_read, 2) << stats.last_error;
+  EXPECT_EQ(stats.errors, 0) << stats.last_error;
+
+  auto reads = (*plates)->Query({.pattern = "", .limit = 100});
+  ASSERT_TRUE(reads.ok()) << reads.status();
+  ASSERT_FALSE(reads->empty()) << "no plate read stored; crops read: " << stats.crops_read;
+  const plate::StoredRead& read = (*reads)[0];
+  EXPECT_EQ(read.plate, "K179658");
+  EXPECT_EQ(read.camera, "road");
+  EXPECT_EQ(read.label, "car");
+  EXPECT_GE(read.frames, 2);
+  EXPECT_GT(read.confidence, 0.5f);
+  EXPECT_EQ(read.expires_ms, read.time_ms + 72LL * 3'600'000);
+  auto with_crop = (*plates)->GetRead(read.id);
+  ASSERT_TRUE(with_crop.ok());
+  const cv::Mat crop =
+      cv::imdecode(cv::Mat(1, static_cast<int>(with_crop->crop_jpeg.size()), CV_8UC1,
+                           const_cast<char*>(with_crop->crop_jpeg.data())),
+                   cv::IMREAD_COLOR);
+  ASSERT_FALSE(crop.empty()) << "the stored crop is not a JPEG";
+  EXPECT_GT(crop.cols, crop.rows);  // A plate: wider than high.
+
+  std::lock_guard<std::mutex> lock(mu);
+  ASSERT_EQ(hits.size(), 1u);
+  EXPECT_EQ(hits[0].entry_id, entry->id);
+  EXPECT_EQ(hits[0].read.plate, "K179658");
+  EXPECT_EQ(hits[0].distance, 0);
+  EXPECT_EQ(hits[0].keep_until_ms, basis.expires_ms);
+  const Event alert = PlateHitAlert(hits[0]);
+  EXPECT_EQ(alert.type, EventType::kPlateHit);
+  EXPECT_EQ(alert.plate, "K179658");
+  EXPECT_EQ(alert.watchlist_label, "stolen car, case 4711");
   fs::remove_all(dir);
 }
 

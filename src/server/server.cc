@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <system_error>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "core/ulid.h"
@@ -172,6 +173,45 @@ absl::Status Server::Init() {
       },
   });
 
+  // Plates (docs/plates.md): reads kept briefly, hotlists under four eyes, all audited.
+  CUSTOS_ASSIGN_OR_RETURN(plates_, plate::PlateStore::Create(
+                                       {.path = data_dir_ + "/plates.db",
+                                        .read_retention_ms = static_cast<int64_t>(
+                                            cfg.retention.plate_reads_hours * 3'600'000.0)},
+                                       {.clock = Clock::Real(), .auditor = policy_auditor_.get()}));
+  CUSTOS_ASSIGN_OR_RETURN(
+      hotlist_,
+      plate::HotlistStore::Create(
+          {.path = data_dir_ + "/hotlist.db"},
+          {.clock = Clock::Real(), .policy = policy_.get(), .auditor = policy_auditor_.get()}));
+  std::vector<std::string> plate_cameras;
+  for (const config::CameraConfig& camera : cfg.cameras) {
+    if (camera.enabled && camera.read_plates) plate_cameras.push_back(camera.id);
+  }
+  if (!plate_cameras.empty()) {
+    plate::PlateReaderOptions pro;
+    pro.manifest = options_.plate_manifest;
+    pro.models_dir = options_.plate_models_dir;
+    pro.country = absl::AsciiStrToUpper(cfg.plates.country);
+    pro.patterns = cfg.plates.patterns;
+    absl::StatusOr<std::unique_ptr<plate::PlateReader>> reader = plate::PlateReader::Create(pro);
+    if (!reader.ok()) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "camera '", plate_cameras[0], "' has read_plates, but the plate models do not load: ",
+          reader.status().message(), " (run tools/setup.sh, or turn read_plates off)"));
+    }
+    plate_reader_ = *std::move(reader);
+    plate::PlateServiceOptions pso;
+    pso.sample_interval_ms = static_cast<int64_t>(cfg.plates.sample_interval_s * 1000.0);
+    pso.max_reads_per_track = cfg.plates.max_reads_per_track;
+    pso.min_vehicle_height_px = cfg.plates.min_vehicle_height_px;
+    CUSTOS_ASSIGN_OR_RETURN(
+        plate_service_,
+        plate::PlateService::Create(
+            pso, plate_reader_.get(), plates_.get(), hotlist_.get(),
+            [this](const plate::StoredHit& hit) { OnPlateHit(hit); }, Clock::Real()));
+  }
+
   infer::DetectorOptions detector_options;
   CUSTOS_ASSIGN_OR_RETURN(std::unique_ptr<infer::OpenVinoDetector> detector,
                           infer::OpenVinoDetector::Create(options_.model, detector_options));
@@ -185,6 +225,26 @@ absl::Status Server::Init() {
                             face::FaceDetector::Create(*options_.face_detector, fo));
   } else {
     spdlog::warn("no face detector: live view is withheld and exports are refused");
+  }
+  options_.plate_masker.sample_interval_ms = cfg.privacy.plate_sample_ms;
+  if (cfg.privacy.mask_plates) {
+    if (options_.plate_mask_detector) {
+      absl::StatusOr<std::unique_ptr<plate::TextDetector>> text =
+          plate::TextDetector::Create(*options_.plate_mask_detector, {});
+      if (!text.ok()) {
+        return absl::Status(
+            text.status().code(),
+            absl::StrCat("plate masking (privacy.mask_plates) needs the text detector: ",
+                         text.status().message(),
+                         " (or set privacy.mask_plates: false to show plates in live view and "
+                         "exports)"));
+      }
+      plate_mask_detector_ = *std::move(text);
+    } else {
+      spdlog::warn(
+          "privacy.mask_plates is on but no text detector is loaded: live view is withheld "
+          "and blurred exports are refused");
+    }
   }
 
   retention::RetentionOptions ro;
@@ -232,11 +292,18 @@ absl::Status Server::Init() {
     co.realtime_files = options_.realtime_files;
     co.face_detector = face_detector_.get();
     co.masker = options_.masker;
+    co.mask_plates = cfg.privacy.mask_plates;
+    co.plate_mask_detector = plate_mask_detector_.get();
+    co.plate_masker = options_.plate_masker;
     if (face_source_ != nullptr) {
       co.face_policy = policy_.get();
       co.watchlist_matcher = matcher_.get();
       co.face_source = face_source_;
       co.recognizer = options_.recognizer;
+    }
+    if (camera.read_plates) {
+      co.plates = plate_service_.get();
+      co.full_frame_max_width = cfg.plates.full_frame_max_width;
     }
     CUSTOS_ASSIGN_OR_RETURN(
         std::unique_ptr<CameraRunner> runner,
@@ -292,6 +359,8 @@ absl::Status Server::Init() {
   deps.public_stats = [this] { return stats_->Json(); };
   deps.watchlist = watchlist_.get();
   deps.matches = matches_.get();
+  deps.plates = plates_.get();
+  deps.hotlist = hotlist_.get();
   deps.faces = face_source_;
   deps.faces_unavailable = faces_unavailable_;
   std::string web_root = options_.web_root;
@@ -330,6 +399,7 @@ void Server::Stop() {
   stop_cv_.notify_all();
   if (api_) api_->Stop();
   for (const auto& camera : cameras_) camera->Stop();
+  if (plate_service_) plate_service_->Stop();  // Votes and stores the tracks still open.
   if (retention_thread_.joinable()) retention_thread_.join();
   if (audit_) Checkpoint();  // Sign what the last minute added.
 }
@@ -375,6 +445,28 @@ void Server::OnFaceMatch(const watchlist::FaceMatch& match, const BoxF& box) {
                raised->id, match.entry_id);
 }
 
+void Server::OnPlateHit(const plate::StoredHit& hit) {
+  bus_.Publish(PlateHitAlert(hit));
+  spdlog::info("camera {}: plate hit {} of hotlist entry {} (a lead to verify)", hit.read.camera,
+               hit.id, hit.entry_id);
+}
+
+Event PlateHitAlert(const plate::StoredHit& hit) {
+  Event alert;
+  alert.id = hit.id;
+  alert.camera = hit.read.camera;
+  alert.time_ms = hit.read.time_ms;
+  alert.type = EventType::kPlateHit;
+  alert.label = hit.read.label;
+  alert.track_id = hit.read.track_id;
+  alert.score = hit.read.confidence;
+  alert.watchlist_entry = hit.entry_id;
+  alert.watchlist_label = hit.entry_label;
+  alert.plate = hit.read.plate;
+  alert.plate_read = hit.read.id;
+  return alert;
+}
+
 void Server::Checkpoint() {
   if (auto signed_head = audit_->Checkpoint(); !signed_head.ok()) {
     spdlog::error("audit checkpoint: {}", std::string(signed_head.status().message()));
@@ -384,6 +476,11 @@ void Server::Checkpoint() {
 void Server::RetentionLoop() {
   for (;;) {
     Checkpoint();
+    if (absl::StatusOr<plate::PurgeResult> purged = plates_->Purge(); !purged.ok()) {
+      spdlog::error("retention: plate reads: {}", std::string(purged.status().message()));
+    } else if (purged->reads > 0 || purged->hits > 0) {
+      spdlog::info("retention: erased {} plate reads and {} hits", purged->reads, purged->hits);
+    }
     absl::StatusOr<retention::RetentionSummary> summary = retention_->RunOnce();
     if (!summary.ok()) {
       spdlog::error("retention: {}", std::string(summary.status().message()));
@@ -418,6 +515,14 @@ absl::StatusOr<api::ClipFile> Server::Export(const api::ExportRequest& request) 
   if (!lock.owns_lock()) {
     return absl::UnavailableError("another export is being made; try again when it is done");
   }
+  if (request.blur && options_.config.privacy.mask_plates && plate_mask_detector_ == nullptr) {
+    // Fail-closed, before anything is cut: ExportClip would refuse it too.
+    return absl::UnavailableError(absl::StrCat(
+        "exports are refused: licence plates must be masked (privacy.mask_plates) but the text "
+        "detector '",
+        plate::kDefaultTextDetector,
+        "' is not loaded; provision it (tools/models/provision.py) and restart the server"));
+  }
   const std::string base = absl::StrCat(data_dir_, "/tmp/", request.export_id);
   const std::string source = base + "-source.mp4";
   const std::string output = base + ".mp4";
@@ -428,17 +533,19 @@ absl::StatusOr<api::ClipFile> Server::Export(const api::ExportRequest& request) 
   eo.export_id = request.export_id;
   eo.blur_faces = request.blur;
   eo.masker = options_.masker;
+  eo.mask_plates = options_.config.privacy.mask_plates;
+  eo.plates = options_.plate_masker;
   eo.start_utc_ms = info.start_ms;
   eo.sync = false;  // Sent and deleted; what is kept is its hash in the audit log.
   const int64_t started = Clock::Real()->MonotonicMs();
   absl::StatusOr<privacy::ExportResult> result =
-      privacy::ExportClip(source, output, face_detector_.get(), eo);
+      privacy::ExportClip(source, output, {face_detector_.get(), plate_mask_detector_.get()}, eo);
   std::error_code ec;
   fs::remove(source, ec);
   if (!result.ok()) return result.status();
-  spdlog::info("export {} of {}: {} frames, {} with faces obscured, {} ms", request.export_id,
-               request.camera, result->frames_out, result->frames_obscured,
-               Clock::Real()->MonotonicMs() - started);
+  spdlog::info("export {} of {}: {} frames, {} with regions obscured, {} plates found, {} ms",
+               request.export_id, request.camera, result->frames_out, result->frames_obscured,
+               result->plates_detected, Clock::Real()->MonotonicMs() - started);
   return api::ClipFile{.path = output,
                        .bytes = result->bytes,
                        .sha256 = result->sha256_hex,

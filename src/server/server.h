@@ -35,8 +35,14 @@
 #include "face/face_models.h"
 #include "infer/inference_service.h"
 #include "infer/model_manifest.h"
+#include "plate/hotlist.h"
+#include "plate/ocr_model.h"
+#include "plate/plate_reader.h"
+#include "plate/plate_service.h"
+#include "plate/plate_store.h"
 #include "policy/policy_engine.h"
 #include "privacy/face_masker.h"
+#include "privacy/plate_masker.h"
 #include "record/segment_index.h"
 #include "retention/retention_enforcer.h"
 #include "server/camera_runner.h"
@@ -68,6 +74,12 @@ struct ServerOptions {
   // notice instead of the picture and exports are refused (fail-closed).
   std::optional<face::FaceModel> face_detector;
   privacy::FaceMaskerOptions masker;
+  // The text detector that finds licence plates to mask while config.privacy.mask_plates
+  // (plate::kDefaultTextDetector). Unset then: live view shows a notice instead of the
+  // picture and blurred exports are refused (fail-closed); a model that does not load refuses
+  // the start. `plate_masker.sample_interval_ms` is taken from config.privacy.
+  std::optional<plate::OcrModel> plate_mask_detector = {};
+  privacy::PlateMaskerOptions plate_masker = {};
   // The face models of watchlist recognition: face::FaceAnalyzer with the manifest's default
   // detector and embedder (face::kDefaultDetector, kDefaultEmbedder). "" manifest, or models
   // that do not load: the server runs without face recognition, and enrolment (POST
@@ -75,6 +87,10 @@ struct ServerOptions {
   std::string face_manifest = {};
   std::string face_models_dir = {};
   watchlist::RecognizerOptions recognizer = {};
+  // The plate models' manifest and folder ("": infer's defaults). Loaded only when a camera
+  // has read_plates; models that do not load then refuse the start (the message says why).
+  std::string plate_manifest = {};
+  std::string plate_models_dir = {};
 };
 
 class Server {
@@ -104,12 +120,17 @@ class Server {
   api::EventBus& bus() { return bus_; }
   // Face matches that could not be stored (and so raised no alert).
   int64_t matches_lost() const { return matches_lost_.load(); }
+  plate::PlateStore& plates() { return *plates_; }
+  plate::HotlistStore& hotlist() { return *hotlist_; }
+  // Null unless a camera reads plates.
+  plate::PlateService* plate_service() { return plate_service_.get(); }
 
  private:
   explicit Server(const ServerOptions& options) : options_(options) {}
   absl::Status Init();
   void OnEvents(const std::vector<Event>& events);
   void OnFaceMatch(const watchlist::FaceMatch& match, const BoxF& box);
+  void OnPlateHit(const plate::StoredHit& hit);
   void RetentionLoop();
   // Signs the audit log's size if it grew (every minute and at shutdown).
   void Checkpoint();
@@ -134,9 +155,16 @@ class Server {
   std::string faces_unavailable_;                 // Why face_source_ is null.
   std::unique_ptr<watchlist::WatchlistMatcher> matcher_;
   std::atomic<int64_t> matches_lost_{0};
+  std::unique_ptr<plate::PlateStore> plates_;
+  std::unique_ptr<plate::HotlistStore> hotlist_;
+  std::unique_ptr<plate::PlateReader> plate_reader_;    // Null: no camera reads plates.
+  std::unique_ptr<plate::PlateService> plate_service_;  // Null: no camera reads plates.
   api::EventBus bus_;
   std::unique_ptr<infer::InferenceService> inference_;
   std::unique_ptr<face::FaceDetector> face_detector_;  // Null: no masking (see options).
+  // Shared by the cameras' live view and exports; null: plates are not masked, or (while
+  // config.privacy.mask_plates) no model, so live view and blurred exports are withheld.
+  std::unique_ptr<plate::TextDetector> plate_mask_detector_;
   std::mutex export_mu_;
   std::unique_ptr<retention::RetentionEnforcer> retention_;
   std::vector<std::unique_ptr<CameraRunner>> cameras_;
@@ -156,6 +184,10 @@ class Server {
 // person's box on the frame. Errors: MatchStore::Record's; then nothing is published.
 absl::StatusOr<Event> RecordFaceMatch(watchlist::MatchStore& matches, api::EventBus& bus,
                                       const watchlist::FaceMatch& match, const BoxF& box);
+
+// The alert of a stored plate hit on the live event stream: a plate_hit Event whose id is the
+// hit's, marked as a lead (not kept in the event store: the plate store is its record).
+Event PlateHitAlert(const plate::StoredHit& hit);
 
 // Whether `url` may be a camera: rtsp/rtsps/http/https URLs, or a file inside one of `roots`
 // (after resolving symlinks and ".."). Errors: kInvalidArgument naming the url (redacted) and

@@ -53,6 +53,18 @@ void PublicStatistics::Count(const json& entry, std::map<std::string, MonthCount
     const json& details = entry.contains("details") ? entry["details"] : json::object();
     m.deletions += details.is_object() ? details.value("count", int64_t{0}) : 0;
   }
+  if (action == "plate_reads.purge") {
+    // Policy records carry their details as text (details.record).
+    const json details = entry.contains("details") && entry["details"].is_object()
+                             ? json::parse(entry["details"].value("record", "{}"), nullptr, false)
+                             : json::object();
+    if (details.is_object()) {
+      m.deletions += details.value("reads", int64_t{0}) + details.value("hits", int64_t{0});
+    }
+  }
+  if (action == "plate_hit.record") ++m.plate_hits;
+  if (action == "plate_hit.confirm") ++m.confirmed_plate_hits;
+  if (action == "plate_hit.reject") ++m.false_plate_hits;
   if (action == "face_match.record") ++m.matches;
   if (action == "face_match.confirm") ++m.confirmed_matches;
   if (action == "face_match.reject") ++m.false_matches;
@@ -108,6 +120,9 @@ absl::StatusOr<json> PublicStatistics::Json() {
                       {"matches", m.matches},
                       {"confirmed_matches", m.confirmed_matches},
                       {"false_matches", m.false_matches},
+                      {"plate_hits", m.plate_hits},
+                      {"confirmed_plate_hits", m.confirmed_plate_hits},
+                      {"false_plate_hits", m.false_plate_hits},
                       {"approvals_requested", m.approvals_requested},
                       {"approvals_granted", m.approvals_granted},
                       {"approvals_rejected", m.approvals_rejected},

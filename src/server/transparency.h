@@ -43,6 +43,9 @@ struct MonthCounts {
   int64_t matches = 0;
   int64_t confirmed_matches = 0;
   int64_t false_matches = 0;
+  int64_t plate_hits = 0;  // Hotlist hits (leads), and operators' verdicts on them.
+  int64_t confirmed_plate_hits = 0;
+  int64_t false_plate_hits = 0;
   int64_t approvals_requested = 0;
   int64_t approvals_granted = 0;
   int64_t approvals_rejected = 0;

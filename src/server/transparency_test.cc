@@ -54,6 +54,24 @@ TEST(Transparency, PolicyChangesAndRefusalsAreInTheAuditLogAndCountedPerMonth) {
   deletion.result = "ok";
   deletion.details = {{"count", 3}};
   ASSERT_TRUE((*log)->Append(deletion).ok());
+  // The plate module's records, through the same auditor: a purge of 4 reads and 1 hit, and
+  // a hit rejected as a misread.
+  policy::PolicyChange purge;
+  purge.time_ms = clock.WallMs();
+  purge.actor = "retention";
+  purge.action = policy::PolicyAction::kPlateReadsPurge;
+  purge.object = "plates";
+  purge.details = R"({"reads":4,"hits":1,"before_ms":1})";
+  ASSERT_TRUE(auditor.Record(purge).ok());
+  for (policy::PolicyAction action :
+       {policy::PolicyAction::kPlateHitRecord, policy::PolicyAction::kPlateHitReject}) {
+    policy::PolicyChange hit;
+    hit.time_ms = clock.WallMs();
+    hit.actor = "otto";
+    hit.action = action;
+    hit.object = "01HIT";
+    ASSERT_TRUE(auditor.Record(hit).ok());
+  }
   ASSERT_TRUE((*log)->Checkpoint().ok());
 
   PublicStatistics stats({.audit = log->get(),
@@ -67,7 +85,10 @@ TEST(Transparency, PolicyChangesAndRefusalsAreInTheAuditLogAndCountedPerMonth) {
   const json& months = (*doc)["months"];
   ASSERT_EQ(months.size(), 2u) << doc->dump();
   EXPECT_EQ(months[0]["month"], "2026-10");
-  EXPECT_EQ(months[0]["deletions"], 3);
+  EXPECT_EQ(months[0]["deletions"], 3 + 4 + 1);
+  EXPECT_EQ(months[0]["plate_hits"], 1);
+  EXPECT_EQ(months[0]["false_plate_hits"], 1);
+  EXPECT_EQ(months[0]["confirmed_plate_hits"], 0);
   EXPECT_EQ(months[1]["month"], "2026-09");
   EXPECT_EQ(months[1]["approvals_requested"], 1);
   EXPECT_EQ(months[1]["refusals"], 1);
@@ -89,7 +110,7 @@ TEST(Transparency, PolicyChangesAndRefusalsAreInTheAuditLogAndCountedPerMonth) {
   ASSERT_TRUE((*log)->Append(deletion).ok());
   doc = stats.Json();
   ASSERT_TRUE(doc.ok());
-  EXPECT_EQ((*doc)["months"][0]["deletions"], 6);
+  EXPECT_EQ((*doc)["months"][0]["deletions"], 3 + 4 + 1 + 3);
   std::filesystem::remove_all(dir);
 }
 

@@ -16,8 +16,9 @@ namespace custos::store {
 namespace {
 
 constexpr EventType kAllTypes[] = {
-    EventType::kTrackStart, EventType::kTrackEnd, EventType::kZoneEnter, EventType::kZoneLeave,
-    EventType::kLineCross,  EventType::kLoiter,   EventType::kFaceMatch};
+    EventType::kTrackStart,     EventType::kTrackEnd, EventType::kZoneEnter, EventType::kZoneLeave,
+    EventType::kLineCross,      EventType::kLoiter,   EventType::kFaceMatch, EventType::kWrongWay,
+    EventType::kStoppedVehicle, EventType::kPlateHit};
 
 // The double whose shortest decimal form is the float's shortest form, so 0.8f is written
 // as 0.8 rather than 0.800000011920929, and reads back as the same float.
@@ -110,6 +111,14 @@ absl::StatusOr<Event> FromJson(const nlohmann::json& json) {
   CUSTOS_RETURN_IF_ERROR(GetString(json, "snapshot", false, e.snapshot));
   CUSTOS_RETURN_IF_ERROR(GetString(json, "watchlist_entry", false, e.watchlist_entry));
   CUSTOS_RETURN_IF_ERROR(GetString(json, "watchlist_label", false, e.watchlist_label));
+  if (auto it = json.find("speed_kmh"); it != json.end()) {
+    if (!it->is_number() || !std::isfinite(it->get<double>()) || it->get<double>() < 0) {
+      return MissingOrWrong("speed_kmh", "a number >= 0");
+    }
+    e.speed_kmh = it->get<double>();
+  }
+  CUSTOS_RETURN_IF_ERROR(GetString(json, "plate", false, e.plate));
+  CUSTOS_RETURN_IF_ERROR(GetString(json, "plate_read", false, e.plate_read));
   return e;
 }
 
@@ -157,8 +166,17 @@ nlohmann::json EventToJson(const Event& event) {
   if (!event.snapshot.empty()) json["snapshot"] = event.snapshot;
   if (!event.watchlist_entry.empty()) json["watchlist_entry"] = event.watchlist_entry;
   if (!event.watchlist_label.empty()) json["watchlist_label"] = event.watchlist_label;
-  // A face match is a lead for a person to verify, never a finding (DESIGN.md §1.2).
-  if (event.type == EventType::kFaceMatch) json["lead"] = true;
+  if (event.speed_kmh > 0) {
+    json["speed_kmh"] = std::round(event.speed_kmh * 10) / 10;
+    json["speed_advisory"] = true;  // Never evidential (docs/traffic.md).
+  }
+  if (!event.plate.empty()) json["plate"] = event.plate;
+  if (!event.plate_read.empty()) json["plate_read"] = event.plate_read;
+  // A face match or plate hit is a lead for a person to verify, never a finding (DESIGN.md
+  // §1.2).
+  if (event.type == EventType::kFaceMatch || event.type == EventType::kPlateHit) {
+    json["lead"] = true;
+  }
   return json;
 }
 

@@ -97,6 +97,27 @@ TEST(EventJson, RoundTripsEveryType) {
   ExpectSameEvent(sparse, *back);
 }
 
+TEST(EventJson, APlateHitIsALeadWithItsPlateAndRead) {
+  Event e = FullEvent();
+  e.type = EventType::kPlateHit;
+  e.plate = "K179658";
+  e.plate_read = "01JREAD";
+  e.watchlist_entry = "01JENTRY";
+  e.watchlist_label = "stolen car";
+  const nlohmann::json json = EventToJson(e);
+  EXPECT_EQ(json["type"], "plate_hit");
+  EXPECT_EQ(json["plate"], "K179658");
+  EXPECT_EQ(json["plate_read"], "01JREAD");
+  EXPECT_EQ(json["lead"], true);
+  absl::StatusOr<Event> back = EventFromJson(json);
+  ASSERT_TRUE(back.ok()) << back.status();
+  EXPECT_EQ(back->type, EventType::kPlateHit);
+  EXPECT_EQ(back->plate, "K179658");
+  EXPECT_EQ(back->plate_read, "01JREAD");
+  EXPECT_EQ(EventTypeFromName("plate_hit"), EventType::kPlateHit);
+  EXPECT_FALSE(EventToJson(FullEvent()).contains("plate"));
+}
+
 TEST(EventJson, FormatsIsoTimesInUtcWithMilliseconds) {
   EXPECT_EQ(FormatIsoTimeMs(0), "1970-01-01T00:00:00.000Z");
   EXPECT_EQ(FormatIsoTimeMs(1'700'000'000'123), "2023-11-14T22:13:20.123Z");

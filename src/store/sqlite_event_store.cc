@@ -28,7 +28,7 @@ constexpr char kSqliteMagic[16] = {'S', 'Q', 'L', 'i', 't', 'e', ' ', 'f',
 
 constexpr char kColumns[] =
     "id, camera, time_ms, type, label, track_id, score, box_x, box_y, box_w, box_h, zone, "
-    "direction, dwell_ms, snapshot";
+    "direction, dwell_ms, snapshot, speed_kmh";
 
 // Checks what can be checked before SQLite touches the file, so that SQLite never gets to
 // "initialise" something that is not a database.
@@ -159,6 +159,9 @@ const std::vector<Migration>& SqliteEventStore::Migrations() {
            "CREATE INDEX events_type_time ON events (type, time_ms)",
            absl::StrCat("PRAGMA application_id = ", kApplicationId),
        }},
+      // Traffic (docs/traffic.md): the advisory speed of line_cross, wrong_way and track_end
+      // events of vehicles; 0 = unknown, so rows written before keep meaning "unknown".
+      {2, {"ALTER TABLE events ADD COLUMN speed_kmh REAL NOT NULL DEFAULT 0"}},
   };
   return *kMigrations;
 }
@@ -241,7 +244,7 @@ absl::Status SqliteEventStore::AppendLocked(const std::vector<Event>& events) {
         Statement insert,
         Statement::Prepare(db_.get(), absl::StrCat("INSERT OR IGNORE INTO events (", kColumns,
                                                    ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
-                                                   "?, ?, ?, ?, ?)")));
+                                                   "?, ?, ?, ?, ?, ?)")));
     insert_.emplace(std::move(insert));
   }
   Statement& insert = *insert_;
@@ -262,6 +265,7 @@ absl::Status SqliteEventStore::AppendLocked(const std::vector<Event>& events) {
     insert.Bind(13, std::string_view(e.direction));
     insert.Bind(14, e.dwell_ms);
     insert.Bind(15, std::string_view(e.snapshot));
+    insert.Bind(16, e.speed_kmh);
     const int rc = insert.Step();
     if (rc != SQLITE_DONE) {
       absl::Status status =
@@ -326,6 +330,7 @@ absl::StatusOr<std::vector<Event>> SqliteEventStore::SelectLocked(
     e.direction = select.ColumnText(12);
     e.dwell_ms = select.ColumnInt(13);
     e.snapshot = select.ColumnText(14);
+    e.speed_kmh = select.ColumnDouble(15);
     events.push_back(std::move(e));
   }
   if (rc != SQLITE_DONE) return SqliteStatus(db_.get(), rc, "querying events", path_);
@@ -345,29 +350,60 @@ absl::StatusOr<int64_t> SqliteEventStore::Count(const EventQuery& query) {
   return count.ColumnInt(0);
 }
 
-absl::StatusOr<std::vector<BucketCount>> SqliteEventStore::CountBuckets(const EventQuery& query,
-                                                                        int64_t bucket_ms) {
+absl::Status SqliteEventStore::ForEachBucketRow(
+    const EventQuery& query, int64_t bucket_ms, const std::string& select_sql,
+    const std::string& group_sql, const std::function<void(const Statement&, int64_t)>& row) {
   CUSTOS_RETURN_IF_ERROR(CheckQuery(query));
   if (bucket_ms < 1 || query.to_ms == std::numeric_limits<int64_t>::max()) {
     return absl::InvalidArgumentError(
         "counting in buckets needs bucket_ms >= 1 and a closed range");
   }
   std::vector<Param> params;
-  const std::string sql = absl::StrCat("SELECT (time_ms - ", query.from_ms, ") / ", bucket_ms,
-                                       " AS bucket, label, count(*) FROM events",
-                                       WhereClause(query, /*with_paging=*/false, params),
-                                       " GROUP BY bucket, label ORDER BY bucket, label");
+  const std::string sql = absl::StrCat(
+      "SELECT (time_ms - ", query.from_ms, ") / ", bucket_ms, " AS bucket, ", select_sql,
+      " FROM events", WhereClause(query, /*with_paging=*/false, params), " ", group_sql);
   absl::MutexLock lock(&mu_);
   CUSTOS_ASSIGN_OR_RETURN(Statement select, Statement::Prepare(db_.get(), sql));
   BindAll(select, params);
-  std::vector<BucketCount> counts;
   int rc;
   while ((rc = select.Step()) == SQLITE_ROW) {
-    counts.push_back({.start_ms = query.from_ms + select.ColumnInt(0) * bucket_ms,
-                      .label = select.ColumnText(1),
-                      .count = select.ColumnInt(2)});
+    row(select, query.from_ms + select.ColumnInt(0) * bucket_ms);
   }
   if (rc != SQLITE_DONE) return SqliteStatus(db_.get(), rc, "counting events", path_);
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::vector<BucketCount>> SqliteEventStore::CountBuckets(const EventQuery& query,
+                                                                        int64_t bucket_ms) {
+  std::vector<BucketCount> counts;
+  CUSTOS_RETURN_IF_ERROR(ForEachBucketRow(
+      query, bucket_ms, "label, count(*)", "GROUP BY bucket, label ORDER BY bucket, label",
+      [&](const Statement& row, int64_t start_ms) {
+        counts.push_back(
+            {.start_ms = start_ms, .label = row.ColumnText(1), .count = row.ColumnInt(2)});
+      }));
+  return counts;
+}
+
+absl::StatusOr<std::vector<LineCrossingCount>> SqliteEventStore::CountLineCrossings(
+    const EventQuery& query, int64_t bucket_ms) {
+  EventQuery crossings = query;
+  crossings.type = EventType::kLineCross;
+  std::vector<LineCrossingCount> counts;
+  CUSTOS_RETURN_IF_ERROR(ForEachBucketRow(
+      crossings, bucket_ms,
+      "zone, direction, label, count(*), count(CASE WHEN speed_kmh > 0 THEN 1 END), "
+      "coalesce(avg(CASE WHEN speed_kmh > 0 THEN speed_kmh END), 0)",
+      "GROUP BY bucket, zone, direction, label ORDER BY bucket, zone, direction, label",
+      [&](const Statement& row, int64_t start_ms) {
+        counts.push_back({.start_ms = start_ms,
+                          .line = row.ColumnText(1),
+                          .direction = row.ColumnText(2),
+                          .label = row.ColumnText(3),
+                          .count = row.ColumnInt(4),
+                          .with_speed = row.ColumnInt(5),
+                          .mean_speed_kmh = row.ColumnDouble(6)});
+      }));
   return counts;
 }
 

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -59,6 +60,8 @@ class SqliteEventStore final : public EventStore {
   absl::StatusOr<int64_t> Count(const EventQuery& query) override;
   absl::StatusOr<std::vector<BucketCount>> CountBuckets(const EventQuery& query,
                                                         int64_t bucket_ms) override;
+  absl::StatusOr<std::vector<LineCrossingCount>> CountLineCrossings(const EventQuery& query,
+                                                                    int64_t bucket_ms) override;
 
   // Retention (src/retention, docs/retention.md).
   // Every camera that has stored events.
@@ -88,6 +91,11 @@ class SqliteEventStore final : public EventStore {
   absl::StatusOr<std::vector<Event>> SelectLocked(
       const std::string& sql, const std::vector<std::variant<int64_t, std::string>>& params)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Runs a bucketed aggregate `select_sql` + WHERE of `query` + `group_sql` (the first column
+  // the bucket index), calling `row` for each result row with the bucket's start.
+  absl::Status ForEachBucketRow(const EventQuery& query, int64_t bucket_ms,
+                                const std::string& select_sql, const std::string& group_sql,
+                                const std::function<void(const Statement&, int64_t)>& row);
 
   const std::string path_;
   absl::Mutex mu_;

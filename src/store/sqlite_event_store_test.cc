@@ -10,6 +10,7 @@
 #include <thread>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "core/testing.h"
 #include "core/ulid.h"
 #include "gmock/gmock.h"
@@ -132,6 +133,7 @@ TEST_F(SqliteEventStoreTest, RoundTripsEveryField) {
   e.direction = "in";
   e.dwell_ms = 600'000;
   e.snapshot = "snapshots/x.jpg";
+  e.speed_kmh = 52.34;
   auto store = OpenOrDie();
   ASSERT_TRUE(store->Append({e}).ok());
   absl::StatusOr<std::vector<Event>> events = store->Query({});
@@ -153,6 +155,102 @@ TEST_F(SqliteEventStoreTest, RoundTripsEveryField) {
   EXPECT_EQ(b.direction, e.direction);
   EXPECT_EQ(b.dwell_ms, e.dwell_ms);
   EXPECT_EQ(b.snapshot, e.snapshot);
+  EXPECT_EQ(b.speed_kmh, e.speed_kmh);
+}
+
+// The schema of version 1, as released, with one event in it.
+void WriteVersion1Database(const fs::path& path, const Event& e) {
+  RawExec(path,
+          "CREATE TABLE events (id TEXT PRIMARY KEY NOT NULL, camera TEXT NOT NULL, "
+          "time_ms INTEGER NOT NULL, type TEXT NOT NULL, label TEXT NOT NULL DEFAULT '', "
+          "track_id INTEGER NOT NULL DEFAULT 0, score REAL NOT NULL DEFAULT 0, "
+          "box_x REAL NOT NULL DEFAULT 0, box_y REAL NOT NULL DEFAULT 0, "
+          "box_w REAL NOT NULL DEFAULT 0, box_h REAL NOT NULL DEFAULT 0, "
+          "zone TEXT NOT NULL DEFAULT '', direction TEXT NOT NULL DEFAULT '', "
+          "dwell_ms INTEGER NOT NULL DEFAULT 0, snapshot TEXT NOT NULL DEFAULT '') "
+          "WITHOUT ROWID;"
+          "CREATE INDEX events_camera_time ON events (camera, time_ms);"
+          "CREATE INDEX events_type_time ON events (type, time_ms);"
+          "PRAGMA application_id = 1129530710; PRAGMA user_version = 1;" +
+              absl::StrCat("INSERT INTO events (id, camera, time_ms, type, label, zone, "
+                           "direction) VALUES ('",
+                           e.id, "', '", e.camera, "', ", e.time_ms, ", 'line_cross', '", e.label,
+                           "', '", e.zone, "', '", e.direction, "');"));
+}
+
+TEST_F(SqliteEventStoreTest, UpgradesAVersion1DatabaseInPlaceKeepingItsEvents) {
+  Event old = MakeEvent(kT0, "cam1", EventType::kLineCross, "car", "gate");
+  old.direction = "in";
+  WriteVersion1Database(path_, old);
+  ASSERT_EQ(RawInt(path_, "PRAGMA user_version"), 1);
+  auto store = OpenOrDie();
+  ASSERT_NE(store, nullptr);
+  EXPECT_EQ(RawInt(path_, "PRAGMA user_version"), SqliteEventStore::SchemaVersion());
+  Event fresh = MakeEvent(kT0 + 1000, "cam1", EventType::kLineCross, "car", "gate");
+  fresh.direction = "in";
+  fresh.speed_kmh = 48.5;
+  ASSERT_TRUE(store->Append({fresh}).ok());
+  absl::StatusOr<std::vector<Event>> events = store->Query({});
+  ASSERT_TRUE(events.ok()) << events.status();
+  ASSERT_EQ(events->size(), 2u);
+  EXPECT_EQ((*events)[0].id, old.id);
+  EXPECT_EQ((*events)[0].direction, "in");
+  EXPECT_EQ((*events)[0].speed_kmh, 0);  // Unknown, as before the upgrade.
+  EXPECT_EQ((*events)[1].speed_kmh, 48.5);
+}
+
+TEST_F(SqliteEventStoreTest, CountLineCrossingsGroupsByLineDirectionAndLabelWithMeanSpeeds) {
+  auto store = OpenOrDie();
+  constexpr int64_t kMin = 60'000;
+  auto crossing = [](int64_t t, const std::string& line, const std::string& direction,
+                     const std::string& label, double kmh) {
+    Event e = MakeEvent(t, "cam1", EventType::kLineCross, label, line);
+    e.direction = direction;
+    e.speed_kmh = kmh;
+    return e;
+  };
+  ASSERT_TRUE(store
+                  ->Append({
+                      crossing(kT0 + 1000, "a", "in", "car", 40),
+                      crossing(kT0 + 2000, "a", "in", "car", 60),
+                      crossing(kT0 + 3000, "a", "in", "car", 0),  // Unknown: not in the mean.
+                      crossing(kT0 + 4000, "a", "out", "car", 30),
+                      crossing(kT0 + 5000, "b", "in", "person", 0),
+                      crossing(kT0 + kMin + 1, "a", "in", "truck", 20),
+                      MakeEvent(kT0 + 6000, "cam1", EventType::kZoneEnter, "car", "a"),
+                      crossing(kT0 + 7000, "a", "in", "car", 99),
+                  })
+                  .ok());
+  Event other = crossing(kT0 + 8000, "a", "in", "car", 99);
+  other.camera = "cam2";
+  ASSERT_TRUE(store->Append({other}).ok());
+  absl::StatusOr<std::vector<LineCrossingCount>> counts =
+      store->CountLineCrossings({.camera = "cam1", .from_ms = kT0, .to_ms = kT0 + 2 * kMin}, kMin);
+  ASSERT_TRUE(counts.ok()) << counts.status();
+  ASSERT_EQ(counts->size(), 4u);
+  const LineCrossingCount& a_in = (*counts)[0];
+  EXPECT_EQ(a_in.start_ms, kT0);
+  EXPECT_EQ(a_in.line, "a");
+  EXPECT_EQ(a_in.direction, "in");
+  EXPECT_EQ(a_in.label, "car");
+  EXPECT_EQ(a_in.count, 4);
+  EXPECT_EQ(a_in.with_speed, 3);
+  EXPECT_NEAR(a_in.mean_speed_kmh, (40 + 60 + 99) / 3.0, 1e-9);
+  EXPECT_EQ((*counts)[1].direction, "out");
+  EXPECT_EQ((*counts)[1].mean_speed_kmh, 30);
+  EXPECT_EQ((*counts)[2].line, "b");
+  EXPECT_EQ((*counts)[2].with_speed, 0);
+  EXPECT_EQ((*counts)[2].mean_speed_kmh, 0);
+  EXPECT_EQ((*counts)[3].start_ms, kT0 + kMin);
+  EXPECT_EQ((*counts)[3].label, "truck");
+  // One line only.
+  counts = store->CountLineCrossings(
+      {.camera = "cam1", .from_ms = kT0, .to_ms = kT0 + 2 * kMin, .zone = "b"}, kMin);
+  ASSERT_TRUE(counts.ok());
+  ASSERT_EQ(counts->size(), 1u);
+  EXPECT_EQ((*counts)[0].label, "person");
+  EXPECT_EQ(store->CountLineCrossings({.from_ms = kT0}, kMin).status().code(),
+            absl::StatusCode::kInvalidArgument);
 }
 
 TEST_F(SqliteEventStoreTest, CountBucketsCountsPerLabelAndBucketWithTheFilters) {

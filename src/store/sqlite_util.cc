@@ -1,5 +1,10 @@
 #include "store/sqlite_util.h"
 
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cstring>
+#include <filesystem>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -87,8 +92,11 @@ void Statement::Bind(int index, double value) {
 }
 
 void Statement::Bind(int index, std::string_view value) {
+  // A default-constructed view has no data pointer, which SQLite would bind as NULL: an empty
+  // string is an empty string.
+  const char* data = value.data() != nullptr ? value.data() : "";
   const int rc =
-      sqlite3_bind_text64(stmt_, index, value.data(), value.size(), SQLITE_TRANSIENT, SQLITE_UTF8);
+      sqlite3_bind_text64(stmt_, index, data, value.size(), SQLITE_TRANSIENT, SQLITE_UTF8);
   if (bind_error_ == SQLITE_OK) bind_error_ = rc;
 }
 
@@ -195,6 +203,66 @@ absl::Status ApplyMigrations(sqlite3* db, const std::vector<Migration>& migratio
   }();
   if (!status.ok() && !sqlite3_get_autocommit(db)) Exec(db, "ROLLBACK", path).IgnoreError();
   return status;
+}
+
+absl::StatusOr<SqliteDb> OpenModuleDb(const std::string& path, int64_t application_id,
+                                      const std::vector<Migration>& migrations,
+                                      std::string_view what, int busy_timeout_ms) {
+  if (path.empty()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(AbslView(what), " path is empty; give a file name"));
+  }
+  const bool in_memory = path == ":memory:";
+  if (!in_memory) {
+    std::error_code ec;
+    std::filesystem::path dir = std::filesystem::path(path).parent_path();
+    if (dir.empty()) dir = ".";
+    if (!std::filesystem::is_directory(dir, ec)) {
+      return absl::FailedPreconditionError(absl::StrCat("cannot create ", AbslView(what), " ", path,
+                                                        ": directory ", dir.string(),
+                                                        " does not exist; create it first"));
+    }
+    const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+    if (fd >= 0) {
+      ::close(fd);
+    } else if (errno != EEXIST) {
+      const int e = errno;
+      return absl::PermissionDeniedError(
+          absl::StrCat("cannot create ", AbslView(what), " ", path, ": ", std::strerror(e)));
+    }
+  }
+  sqlite3* raw = nullptr;
+  const int rc =
+      sqlite3_open_v2(path.c_str(), &raw,
+                      SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
+  SqliteDb db(raw);
+  if (rc != SQLITE_OK) {
+    return SqliteStatus(db.get(), rc, absl::StrCat("opening ", AbslView(what)), path);
+  }
+  sqlite3_extended_result_codes(db.get(), 1);
+  sqlite3_busy_timeout(db.get(), busy_timeout_ms);
+  CUSTOS_ASSIGN_OR_RETURN(const int64_t app_id, QueryInt(db.get(), "PRAGMA application_id", path));
+  CUSTOS_ASSIGN_OR_RETURN(const int64_t objects,
+                          QueryInt(db.get(), "SELECT count(*) FROM sqlite_master", path));
+  if (app_id != 0 && app_id != application_id) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("database ", path, " belongs to another application (application_id ", app_id,
+                     "); point the ", AbslView(what), " at another file. It was not changed"));
+  }
+  if (app_id == 0 && objects > 0) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("database ", path, " already has tables but is not a Custos ", AbslView(what),
+                     "; refusing to modify it. Point the ", AbslView(what), " at another file"));
+  }
+  const int64_t latest = migrations.back().version;
+  CUSTOS_ASSIGN_OR_RETURN(const int64_t version, QueryInt(db.get(), "PRAGMA user_version", path));
+  if (version > latest) return NewerSchemaError(path, version, latest);
+  CUSTOS_RETURN_IF_ERROR(EnableWal(db.get(), what, path, in_memory));
+  CUSTOS_RETURN_IF_ERROR(Exec(db.get(), "PRAGMA synchronous = NORMAL", path));
+  // Erased templates and crops are overwritten on disk, not left in free pages.
+  CUSTOS_RETURN_IF_ERROR(Exec(db.get(), "PRAGMA secure_delete = ON", path));
+  CUSTOS_RETURN_IF_ERROR(ApplyMigrations(db.get(), migrations, path));
+  return db;
 }
 
 }  // namespace custos::store

@@ -92,4 +92,15 @@ absl::Status ApplyMigrations(sqlite3* db, const std::vector<Migration>& migratio
 // the `latest` this build knows.
 absl::Status NewerSchemaError(std::string_view path, int64_t found, int64_t latest);
 
+// Opens (creating with mode 0600 when missing) the SQLite file `path` of application
+// `application_id` and brings it to the last of `migrations`, with WAL, synchronous NORMAL and
+// secure_delete (erased rows are overwritten on disk). `what` names the store in messages
+// ("watchlist database"). A file of another application, one with tables but no application
+// id, or one of a newer schema is refused before anything is written.
+// Errors: kInvalidArgument (empty path); kFailedPrecondition (missing directory, foreign or
+// newer file); kPermissionDenied; kDataLoss; kUnavailable.
+absl::StatusOr<SqliteDb> OpenModuleDb(const std::string& path, int64_t application_id,
+                                      const std::vector<Migration>& migrations,
+                                      std::string_view what, int busy_timeout_ms);
+
 }  // namespace custos::store

@@ -209,67 +209,6 @@ void Wipe(face::Embedding& embedding) {
 
 // ---- SQLite ----
 
-absl::StatusOr<store::SqliteDb> OpenModuleDb(const std::string& path, int64_t application_id,
-                                             const std::vector<store::Migration>& migrations,
-                                             std::string_view what, int busy_timeout_ms) {
-  if (path.empty()) {
-    return absl::InvalidArgumentError(absl::StrCat(Sv(what), " path is empty; give a file name"));
-  }
-  const bool in_memory = path == ":memory:";
-  if (!in_memory) {
-    std::error_code ec;
-    fs::path dir = fs::path(path).parent_path();
-    if (dir.empty()) dir = ".";
-    if (!fs::is_directory(dir, ec)) {
-      return absl::FailedPreconditionError(absl::StrCat("cannot create ", Sv(what), " ", path,
-                                                        ": directory ", dir.string(),
-                                                        " does not exist; create it first"));
-    }
-    const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
-    if (fd >= 0) {
-      ::close(fd);
-    } else if (errno != EEXIST) {
-      const int e = errno;
-      return absl::PermissionDeniedError(
-          absl::StrCat("cannot create ", Sv(what), " ", path, ": ", Errno(e)));
-    }
-  }
-  sqlite3* raw = nullptr;
-  const int rc =
-      sqlite3_open_v2(path.c_str(), &raw,
-                      SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
-  store::SqliteDb db(raw);
-  if (rc != SQLITE_OK) {
-    return store::SqliteStatus(db.get(), rc, absl::StrCat("opening ", Sv(what)), path);
-  }
-  sqlite3_extended_result_codes(db.get(), 1);
-  sqlite3_busy_timeout(db.get(), busy_timeout_ms);
-  CUSTOS_ASSIGN_OR_RETURN(const int64_t app_id,
-                          store::QueryInt(db.get(), "PRAGMA application_id", path));
-  CUSTOS_ASSIGN_OR_RETURN(const int64_t objects,
-                          store::QueryInt(db.get(), "SELECT count(*) FROM sqlite_master", path));
-  if (app_id != 0 && app_id != application_id) {
-    return absl::FailedPreconditionError(
-        absl::StrCat("database ", path, " belongs to another application (application_id ", app_id,
-                     "); point the ", Sv(what), " at another file. It was not changed"));
-  }
-  if (app_id == 0 && objects > 0) {
-    return absl::FailedPreconditionError(
-        absl::StrCat("database ", path, " already has tables but is not a Custos ", Sv(what),
-                     "; refusing to modify it. Point the ", Sv(what), " at another file"));
-  }
-  const int64_t latest = migrations.back().version;
-  CUSTOS_ASSIGN_OR_RETURN(const int64_t version,
-                          store::QueryInt(db.get(), "PRAGMA user_version", path));
-  if (version > latest) return store::NewerSchemaError(path, version, latest);
-  CUSTOS_RETURN_IF_ERROR(store::EnableWal(db.get(), what, path, in_memory));
-  CUSTOS_RETURN_IF_ERROR(store::Exec(db.get(), "PRAGMA synchronous = NORMAL", path));
-  // Erased templates and crops are overwritten on disk, not left in free pages.
-  CUSTOS_RETURN_IF_ERROR(store::Exec(db.get(), "PRAGMA secure_delete = ON", path));
-  CUSTOS_RETURN_IF_ERROR(store::ApplyMigrations(db.get(), migrations, path));
-  return db;
-}
-
 absl::StatusOr<SecretKey> KeyForDb(sqlite3* db, const std::string& db_path,
                                    const std::string& key_path) {
   constexpr std::string_view kContext = "custos.key_check";
@@ -306,59 +245,8 @@ absl::StatusOr<SecretKey> KeyForDb(sqlite3* db, const std::string& db_path,
   return key;
 }
 
-absl::Status CheckText(std::string_view value, std::string_view field, size_t max_bytes,
-                       bool required) {
-  if (value.empty()) {
-    if (!required) return absl::OkStatus();
-    return absl::InvalidArgumentError(absl::StrCat(Sv(field), " is empty; give one"));
-  }
-  if (value.size() > max_bytes) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        Sv(field), " is ", value.size(), " bytes long; shorten it to at most ", max_bytes));
-  }
-  // Bytes that never occur in UTF-8 are refused; the API validates full UTF-8 at the edge.
-  for (const char ch : value) {
-    const auto c = static_cast<unsigned char>(ch);
-    if (c == 0xC0 || c == 0xC1 || c >= 0xF5) {
-      return absl::InvalidArgumentError(
-          absl::StrCat(Sv(field), " is not valid UTF-8; send it as UTF-8 text"));
-    }
-    if (c < 0x20 || c == 0x7F) {
-      return absl::InvalidArgumentError(
-          absl::StrCat(Sv(field), " contains control characters; remove them"));
-    }
-  }
-  if (value.find_first_not_of(" \t") == std::string_view::npos) {
-    return absl::InvalidArgumentError(absl::StrCat(Sv(field), " is blank; give one"));
-  }
-  return absl::OkStatus();
-}
-
 std::string FormatTime(int64_t time_ms) {
   return absl::FormatTime("%Y-%m-%d %H:%M UTC", absl::FromUnixMillis(time_ms), absl::UTCTimeZone());
-}
-
-absl::Status CommitAudited(sqlite3* db, const std::string& path, policy::PolicyAuditor& auditor,
-                           policy::PolicyChange& change,
-                           const std::function<absl::Status()>& body) {
-  CUSTOS_RETURN_IF_ERROR(store::Exec(db, "BEGIN IMMEDIATE", path));
-  absl::Status status = body();
-  if (status.ok()) {
-    change.result = policy::PolicyResult::kOk;
-    absl::Status audited = auditor.Record(change);
-    if (!audited.ok()) {
-      status = absl::Status(
-          audited.code(),
-          absl::StrCat("the audit log did not accept the record of this change, so nothing was "
-                       "changed; retry when the audit log is available (",
-                       audited.message(), ")"));
-    }
-  }
-  if (status.ok()) status = store::Exec(db, "COMMIT", path);
-  if (!status.ok() && !sqlite3_get_autocommit(db)) {
-    store::Exec(db, "ROLLBACK", path).IgnoreError();
-  }
-  return status;
 }
 
 }  // namespace custos::watchlist

@@ -16,6 +16,7 @@
 #include "absl/strings/string_view.h"
 #include "face/face_types.h"
 #include "policy/policy_auditor.h"
+#include "policy/policy_types.h"
 #include "store/sqlite_util.h"
 
 namespace custos::watchlist {
@@ -64,16 +65,6 @@ absl::StatusOr<std::vector<face::Embedding>> UnpackEmbeddings(std::string_view b
 void Wipe(std::string& bytes);
 void Wipe(face::Embedding& embedding);
 
-// Opens (creating with mode 0600 when missing) the SQLite file `path` of application
-// `application_id` and brings it to the last of `migrations`. `what` names the store in
-// messages ("watchlist database"). A file of another application, one with tables but no
-// application id, or one of a newer schema is refused before anything is written.
-// Errors: kInvalidArgument (empty path); kFailedPrecondition (missing directory, foreign or
-// newer file); kPermissionDenied; kDataLoss; kUnavailable.
-absl::StatusOr<store::SqliteDb> OpenModuleDb(const std::string& path, int64_t application_id,
-                                             const std::vector<store::Migration>& migrations,
-                                             std::string_view what, int busy_timeout_ms);
-
 // The key of a module database that has a `meta (name, value)` table: when the table holds a
 // key check, loads the key at `key_path` (never creating it) and verifies that it opens the
 // check; otherwise loads or creates the key and writes the check.
@@ -83,18 +74,11 @@ absl::StatusOr<store::SqliteDb> OpenModuleDb(const std::string& path, int64_t ap
 absl::StatusOr<SecretKey> KeyForDb(sqlite3* db, const std::string& db_path,
                                    const std::string& key_path);
 
-// kInvalidArgument naming `field` unless `value` is 1..max_bytes of UTF-8 without control
-// characters and not blank (`required` false: may be empty).
-absl::Status CheckText(std::string_view value, std::string_view field, size_t max_bytes,
-                       bool required);
-
 // "2026-11-26 12:03 UTC".
 std::string FormatTime(int64_t time_ms);
 
-// Runs `body` in an IMMEDIATE transaction of `db` and records `change` (result ok) with
-// `auditor` before committing; rolls back when either fails (fail-closed: no change without
-// its audit record) and returns that error.
-absl::Status CommitAudited(sqlite3* db, const std::string& path, policy::PolicyAuditor& auditor,
-                           policy::PolicyChange& change, const std::function<absl::Status()>& body);
+using policy::CheckText;
+using policy::CommitAudited;
+using store::OpenModuleDb;
 
 }  // namespace custos::watchlist

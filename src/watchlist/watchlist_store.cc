@@ -197,17 +197,8 @@ policy::PolicyChange WatchlistStore::MakeChange(const auth::Principal& actor, Po
 
 absl::Status WatchlistStore::Refuse(const auth::Principal& actor, PolicyAction action,
                                     std::string_view object, absl::Status refusal) {
-  policy::PolicyChange change;
-  change.time_ms = clock_->WallMs();
-  change.actor = actor.name;
-  change.role = actor.role;
-  change.action = action;
-  change.object = std::string(object);
-  change.result = policy::PolicyResult::kDenied;
-  change.reason = std::string(refusal.message());
-  // The refusal stands whether or not its record is accepted.
-  auditor_->Record(change).IgnoreError();
-  return refusal;
+  return policy::RecordRefusal(*auditor_, clock_->WallMs(), actor, action, object,
+                               std::move(refusal));
 }
 
 absl::Status WatchlistStore::Commit(policy::PolicyChange& change,

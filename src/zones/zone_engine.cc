@@ -42,6 +42,14 @@ PointF ToPixels(const PointF& p, int width, int height) {
 
 }  // namespace
 
+std::optional<PointF> NormalisedFootPoint(const TrackedObject& object, const FrameTracks& frame) {
+  const PointF px = object.box.FootPoint();
+  const PointF foot{px.x / static_cast<float>(frame.width),
+                    px.y / static_cast<float>(frame.height)};
+  if (!std::isfinite(foot.x) || !std::isfinite(foot.y)) return std::nullopt;
+  return foot;
+}
+
 bool PointInPolygon(const PointF& p, const Polygon& polygon) {
   bool inside = false;
   const size_t n = polygon.size();
@@ -135,19 +143,32 @@ absl::StatusOr<std::unique_ptr<ZoneEngine>> ZoneEngine::Create(ZoneEngineOptions
 
 ZoneEngine::ZoneEngine(ZoneEngineOptions options) : options_(std::move(options)) {}
 
-Event ZoneEngine::MakeEvent(EventType type, const TrackState& track, int64_t time_ms,
-                            const std::string& zone) const {
+void TrackSighting::Update(const TrackedObject& object, int64_t time_ms) {
+  track_id = object.track_id;
+  label = object.label;
+  best_score = std::max(best_score, object.score);
+  box = object.box;
+  last_seen_ms = time_ms;
+}
+
+Event TrackSighting::MakeEvent(EventType type, const std::string& camera, int64_t time_ms,
+                               const std::string& zone) const {
   Event event;
   event.id = NewUlid(time_ms);
-  event.camera = options_.camera;
+  event.camera = camera;
   event.time_ms = time_ms;
   event.type = type;
-  event.label = track.label;
-  event.track_id = track.track_id;
-  event.score = track.best_score;
-  event.box = track.box;
+  event.label = label;
+  event.track_id = track_id;
+  event.score = best_score;
+  event.box = box;
   event.zone = zone;
   return event;
+}
+
+Event ZoneEngine::MakeEvent(EventType type, const TrackState& track, int64_t time_ms,
+                            const std::string& zone) const {
+  return track.MakeEvent(type, options_.camera, time_ms, zone);
 }
 
 absl::StatusOr<std::vector<Event>> ZoneEngine::Process(const FrameTracks& frame) {
@@ -178,23 +199,18 @@ absl::StatusOr<std::vector<Event>> ZoneEngine::Process(const FrameTracks& frame)
 void ZoneEngine::UpdateTrack(const TrackedObject& object, const FrameTracks& frame,
                              std::vector<Event>& events) {
   const int64_t now = frame.time_ms;
-  const PointF foot_px = object.box.FootPoint();
-  const PointF foot{foot_px.x / static_cast<float>(frame.width),
-                    foot_px.y / static_cast<float>(frame.height)};
-  if (!std::isfinite(foot.x) || !std::isfinite(foot.y)) return;  // A broken box: ignore it.
+  const std::optional<PointF> foot_point = NormalisedFootPoint(object, frame);
+  if (!foot_point) return;  // A broken box: ignore it.
+  const PointF foot = *foot_point;
 
   auto [it, is_new] = tracks_.try_emplace(object.track_id);
   TrackState& track = it->second;
   const PointF previous_foot = track.foot;
   if (is_new) {
-    track.track_id = object.track_id;
     track.zones.resize(options_.zones.size());
     track.lines.resize(options_.lines.size());
   }
-  track.label = object.label;
-  track.best_score = std::max(track.best_score, object.score);
-  track.box = object.box;
-  track.last_seen_ms = now;
+  track.Update(object, now);
   track.foot = foot;
 
   for (size_t z = 0; z < options_.zones.size(); ++z) {

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -67,6 +68,22 @@ struct FrameTracks {
   // Tracks that ended at this frame (lost for good). A track absent from `tracks` but not
   // ended is treated as unseen: it neither enters nor leaves.
   std::vector<int64_t> ended;
+};
+
+// What an engine that follows tracks (zones, traffic) keeps of one for the events it raises.
+struct TrackSighting {
+  int64_t track_id = 0;
+  std::string label;
+  float best_score = 0;  // Best detector score so far.
+  BoxF box;              // At last_seen_ms.
+  int64_t last_seen_ms = 0;
+
+  // Takes in the track as seen in the frame at time_ms.
+  void Update(const TrackedObject& object, int64_t time_ms);
+  // An event about the track at time_ms, every field set: a new ULID from time_ms, camera,
+  // type, label, track_id, score (best so far), box and zone.
+  Event MakeEvent(EventType type, const std::string& camera, int64_t time_ms,
+                  const std::string& zone) const;
 };
 
 struct ZoneCountKey {
@@ -132,12 +149,7 @@ class ZoneEngine {
     int side = 0;          // Side it was last clear of the line on: -1 left, +1 right, 0 none.
     bool crossed = false;  // Its path met the segment since it was last clear on `side`.
   };
-  struct TrackState {
-    int64_t track_id = 0;
-    std::string label;
-    float best_score = 0;
-    BoxF box;
-    int64_t last_seen_ms = 0;
+  struct TrackState : TrackSighting {
     PointF foot;                      // Normalised foot point at last_seen_ms.
     std::vector<ZoneVisit> zones;     // Parallel to options_.zones.
     std::vector<LineProgress> lines;  // Parallel to options_.lines.
@@ -158,6 +170,10 @@ class ZoneEngine {
   ZoneCounts counts_ ABSL_GUARDED_BY(mu_);
   int64_t last_time_ms_ ABSL_GUARDED_BY(mu_) = INT64_MIN;
 };
+
+// The foot point (bottom centre) of the object's box in normalised coordinates of the frame,
+// as zones, lines and traffic analytics test it; nullopt for a box without a finite one.
+std::optional<PointF> NormalisedFootPoint(const TrackedObject& object, const FrameTracks& frame);
 
 // Geometry helpers, exposed for tests.
 // Even-odd rule; points exactly on an edge may fall either way.

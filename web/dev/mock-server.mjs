@@ -8,6 +8,7 @@
 //
 // usage: node dev/mock-server.mjs [--port 8787] [--data-dir DIR] [--tile-url URL]
 //        [--attribution TEXT] [--dist DIR] [--event-interval-ms 4000] [--checkpoint-after-ms 0]
+//        [--plate-hit-interval-ms 30000]
 // Like `custos demo` it prints "Custos is running at http://127.0.0.1:PORT/" and
 // "Credentials: DIR/credentials.txt" (admin and investigator accounts, mode 0600).
 // Needs ffmpeg on PATH (tools/setup.sh installs it) to make its JPEG frames and MP4 clip.
@@ -46,6 +47,8 @@ const ATTRIBUTION = args['attribution'] ?? '';
 const EVENT_INTERVAL_MS = Number(args['event-interval-ms'] ?? 4000);
 // The first audit checkpoint is signed this long after start (0: at start); then every minute.
 const CHECKPOINT_AFTER_MS = Number(args['checkpoint-after-ms'] ?? 0);
+// A hotlisted plate is read on the ring road (a hit, published as plate_hit) this often.
+const PLATE_HIT_INTERVAL_MS = Number(args['plate-hit-interval-ms'] ?? 30_000);
 const START_MS = Date.now();
 
 // ---------------------------------------------------------------------------------------------
@@ -66,6 +69,8 @@ const ROLE_PERMISSIONS = {
 const PERMISSION_TEXT = {
   live_view_blurred: 'watch live video',
   view_alerts: 'view alerts',
+  acknowledge_alerts: 'acknowledge alerts',
+  plate_query: 'query plate reads',
   search_events: 'search events',
   playback: 'play back recorded video',
   export: 'export video',
@@ -114,7 +119,17 @@ const CAMERAS = [
   { id: 'entrance', name: 'Main entrance', enabled: true, location: { lat: 52.52081, lon: 13.40945 }, url: 'rtsp://viewer:***@10.0.0.21:554/stream1', rtsp_transport: 'tcp', connected: true, disconnected_ms: null },
   { id: 'parking', name: 'Car park north', enabled: true, location: { lat: 52.52172, lon: 13.41131 }, url: 'rtsp://10.0.0.22:554/live?token=***', rtsp_transport: 'udp', connected: false, disconnected_ms: START_MS - 3 * 60_000 },
   { id: 'platform', name: 'Tram platform', enabled: true, location: { lat: 52.51968, lon: 13.40712 }, url: 'file:///var/lib/custos/demo/vtest.mp4', rtsp_transport: 'tcp', connected: true, disconnected_ms: null },
+  { id: 'ringroad', name: 'Ring road east', enabled: true, location: { lat: 52.52255, lon: 13.41402 }, url: 'rtsp://10.0.0.31:554/traffic', rtsp_transport: 'tcp', connected: true, disconnected_ms: null },
 ];
+/** Zones and counting lines per camera (the register's capabilities; docs/zones.md). */
+const ANALYTICS = /** @type {Record<string, {zones: string[], lines: string[]}>} */ ({
+  entrance: { zones: ['doorway'], lines: ['gate'] },
+  parking: { zones: ['bays'], lines: [] },
+  platform: { zones: ['doorway'], lines: [] },
+  ringroad: { zones: ['eastbound lane 1', 'eastbound lane 2', 'westbound lane 1', 'hard shoulder east'], lines: ['main', 'ramp'] },
+});
+/** Cameras that read plates (ring road, car park). */
+const PLATE_CAMERAS = ['ringroad', 'parking'];
 const cameraById = new Map(CAMERAS.map((c) => [c.id, c]));
 const SEGMENT_MS = 60_000;
 const RECORDING_START_MS = Math.floor((START_MS - 2 * 3600_000) / SEGMENT_MS) * SEGMENT_MS;
@@ -192,7 +207,15 @@ function ulid(/** @type {number} */ time_ms) {
 
 const LABELS = ['person', 'person', 'person', 'car', 'car', 'bicycle', 'truck'];
 const TYPES = ['track_start', 'track_start', 'track_end', 'zone_enter', 'zone_leave', 'line_cross', 'loiter'];
-/** @typedef {{ id: string, camera: string, time_ms: number, time: string, type: string, label: string, track_id: number, score: number, box: number[], zone?: string, direction?: string, dwell_ms?: number, snapshot?: string }} MockEvent */
+/** The types GET /api/events and /api/stats/counts accept (the event store's). */
+const STORED_TYPES = ['track_start', 'track_end', 'zone_enter', 'zone_leave', 'line_cross', 'loiter', 'wrong_way', 'stopped_vehicle'];
+// The ring road: vehicles only; now and then a wrong-way driver or a vehicle stopped on the
+// hard shoulder (docs/traffic.md). Speeds are advisory (speed_advisory: true).
+const VEHICLES = ['car', 'car', 'car', 'car', 'truck', 'bus', 'motorcycle'];
+const VEHICLE_TYPES = ['track_start', 'line_cross', 'line_cross', 'line_cross', 'track_end'];
+const LANES = ['eastbound lane 1', 'eastbound lane 2', 'westbound lane 1'];
+const STOP_ZONES = ['hard shoulder east'];
+/** @typedef {{ id: string, camera: string, time_ms: number, time: string, type: string, label: string, track_id: number, score: number, box: number[], zone?: string, direction?: string, dwell_ms?: number, snapshot?: string, speed_kmh?: number, speed_advisory?: boolean }} MockEvent */
 let trackId = 1;
 const pick = (/** @type {string[]} */ list) => list[Math.floor(Math.random() * list.length)] ?? '';
 function makeEvent(/** @type {string} */ camera, /** @type {number} */ time_ms) {
@@ -216,9 +239,35 @@ function makeEvent(/** @type {string} */ camera, /** @type {number} */ time_ms) 
     e.direction = Math.random() < 0.5 ? 'in' : 'out';
   }
   if (type === 'loiter' || type === 'zone_leave' || type === 'track_end') e.dwell_ms = Math.round(2000 + Math.random() * 60_000);
-  if (type !== 'track_end' && Math.random() < 0.7) e.snapshot = `snapshots/${camera}/${id}.jpg`;
+  if (camera === 'ringroad') trafficEvent(e);
+  if (e.type !== 'track_end' && (Math.random() < 0.7 || e.type === 'wrong_way' || e.type === 'stopped_vehicle')) e.snapshot = `snapshots/${camera}/${id}.jpg`;
   // Keys in alphabetical order, as EventToJson writes them.
   return /** @type {MockEvent} */ (Object.fromEntries(Object.entries(e).sort(([a], [b]) => (a < b ? -1 : 1))));
+}
+
+/** Turns `e` into a vehicle event of the ring road. @param {MockEvent} e */
+function trafficEvent(e) {
+  const r = Math.random();
+  e.type = r < 0.03 ? 'wrong_way' : r < 0.06 ? 'stopped_vehicle' : pick(VEHICLE_TYPES);
+  e.label = pick(VEHICLES);
+  delete e.zone;
+  delete e.direction;
+  delete e.dwell_ms;
+  const speed = () => Math.round((e.label === 'truck' || e.label === 'bus' ? 38 : 46) + Math.random() * 22);
+  if (e.type === 'line_cross') {
+    e.zone = Math.random() < 0.8 ? 'main' : 'ramp';
+    e.direction = e.zone === 'ramp' ? 'onto ring' : pick(['eastbound', 'westbound']);
+  }
+  if (e.type === 'wrong_way') e.zone = pick(LANES);
+  if (e.type === 'stopped_vehicle') {
+    e.zone = pick(STOP_ZONES);
+    e.dwell_ms = Math.round(60_000 + Math.random() * 540_000);
+  }
+  if (e.type === 'track_end') e.dwell_ms = Math.round(2000 + Math.random() * 8000);
+  if (['line_cross', 'wrong_way', 'track_end'].includes(e.type) && Math.random() < 0.9) {
+    e.speed_kmh = speed();
+    e.speed_advisory = true;
+  }
 }
 
 /** @type {MockEvent[]} all events, ascending id */
@@ -232,6 +281,10 @@ const streams = new Set();
 const MAX_EVENT_STREAMS = 8;
 function publish(/** @type {MockEvent} */ e) {
   EVENTS.push(e);
+  broadcast(e);
+}
+/** Sends an event to the open streams only (face_match and plate_hit are not stored events). */
+function broadcast(/** @type {MockEvent} */ e) {
   for (const s of streams) {
     if (!matches(e, s.filter)) continue;
     s.res.write(`id: ${e.id}\nevent: event\ndata: ${JSON.stringify(e)}\n\n`);
@@ -370,6 +423,18 @@ const ROUTES = [
   { method: 'GET', path: '/api/audit/entries', access: 'signed_in', permission: 'read_audit', query: ['from', 'limit'], handler: auditEntries },
   { method: 'GET', path: '/api/audit/proof', access: 'signed_in', permission: 'read_audit', query: ['index', 'size'], handler: auditProof },
   { method: 'GET', path: '/public/ui.json', access: 'anyone', permission: 'read_transparency', handler: uiConfig },
+  { method: 'GET', path: '/api/plates/reads', access: 'signed_in', permission: 'plate_query', query: ['case', 'legal_basis', 'plate', 'camera', 'from', 'to', 'max_confusions', 'limit'], handler: plateReads },
+  { method: 'GET', path: '/api/plates/reads/{id}/crop.jpg', access: 'signed_in', permission: 'plate_query', query: ['case', 'legal_basis'], handler: plateReadCrop },
+  { method: 'GET', path: '/api/plates/hotlist', access: 'signed_in', permission: 'plate_query', handler: listHotlist },
+  { method: 'POST', path: '/api/plates/hotlist', access: 'signed_in', permission: 'plate_query', json: true, handler: proposeHotlist },
+  { method: 'POST', path: '/api/plates/hotlist/{id}/approve', access: 'signed_in', permission: 'approve_watchlist', json: true, handler: (c) => decideHotlist(c, true) },
+  { method: 'POST', path: '/api/plates/hotlist/{id}/reject', access: 'signed_in', permission: 'approve_watchlist', json: true, handler: (c) => decideHotlist(c, false) },
+  { method: 'POST', path: '/api/plates/hotlist/{id}/withdraw', access: 'signed_in', permission: 'plate_query', json: true, handler: withdrawHotlist },
+  { method: 'GET', path: '/api/plates/hits', access: 'signed_in', permission: 'view_alerts', query: ['from', 'to', 'camera', 'status'], handler: listHits },
+  { method: 'GET', path: '/api/plates/hits/{id}/crop.jpg', access: 'signed_in', permission: 'view_alerts', handler: hitCrop },
+  { method: 'POST', path: '/api/plates/hits/{id}/confirm', access: 'signed_in', permission: 'acknowledge_alerts', json: true, handler: (c) => decideHit(c, true) },
+  { method: 'POST', path: '/api/plates/hits/{id}/reject', access: 'signed_in', permission: 'acknowledge_alerts', json: true, handler: (c) => decideHit(c, false) },
+  { method: 'GET', path: '/api/traffic/counts', access: 'signed_in', permission: 'view_alerts', query: ['camera', 'line', 'from', 'to', 'bucket_s'], handler: trafficCounts },
 ];
 
 /** PathMatches of docs/api.md: literal segments and {name} segments of [A-Za-z0-9_-]{1,64}. */
@@ -555,9 +620,7 @@ function intParam(/** @type {Record<string, string>} */ q, /** @type {string} */
 }
 
 function events(/** @type {Ctx} */ { res, query }) {
-  if (query['type'] && !['track_start', 'track_end', 'zone_enter', 'zone_leave', 'line_cross', 'loiter'].includes(query['type'])) {
-    throw bad(`'type' must be one of track_start track_end zone_enter zone_leave line_cross loiter`);
-  }
+  if (query['type'] && !STORED_TYPES.includes(query['type'])) throw bad(`'type' must be one of ${STORED_TYPES.join(' ')}`);
   const limit = intParam(query, 'limit', 100);
   if (limit < 1 || limit > 1000) throw bad("'limit' must be from 1 to 1000");
   intParam(query, 'from', 0);
@@ -793,11 +856,11 @@ const firstCheckpoint = setTimeout(() => {
 // Policy records (docs/policy.md; shapes of src/policy/policy_json.cc).
 const DAY = 24 * 3600_000;
 const LEGAL_BASIS_TYPES = ['court_order', 'statute', 'case', 'consent', 'administrative_order'];
-const ACTS = ['watchlist_entry', 'plate_query', 'unblurred_export', 'old_playback', 'unpublished_camera', 'evidence_hold', 'face_recognition'];
+const ACTS = ['watchlist_entry', 'plate_query', 'unblurred_export', 'old_playback', 'unpublished_camera', 'evidence_hold', 'face_recognition', 'plate_hotlist'];
 const ACT_TEXT = /** @type {Record<string, string>} */ ({
   watchlist_entry: 'enrolling a person on a watchlist', plate_query: 'querying plate reads', unblurred_export: 'exporting unblurred video',
   old_playback: 'playing back recordings older than 24 hours', unpublished_camera: 'starting a camera that is not in the public register',
-  evidence_hold: 'placing an evidence hold', face_recognition: 'face recognition',
+  evidence_hold: 'placing an evidence hold', face_recognition: 'face recognition', plate_hotlist: 'putting a plate on a hotlist',
 });
 const APPROVAL_KINDS = /** @type {Record<string, {act: string, request: string, decide: string}>} */ ({
   watchlist_entry: { act: 'watchlist_entry', request: 'propose_watchlist', decide: 'approve_watchlist' },
@@ -822,6 +885,7 @@ const HOLDS = new Map();
 for (const b of [
   { reference: 'Transport Safety Act s. 12', type: 'statute', issuing_authority: 'Parliament', scope: { description: 'Safety of public transport stops', cameras: ['platform'], acts: ['old_playback', 'evidence_hold'] }, valid_from_ms: START_MS - 400 * DAY, expires_ms: START_MS + 600 * DAY, ...revocable },
   { reference: 'CO-2026/0412', type: 'court_order', issuing_authority: 'District court Mitte', scope: { description: 'Missing child, case 2026/77', cameras: [], acts: ['watchlist_entry', 'face_recognition'] }, valid_from_ms: START_MS - 3 * DAY, expires_ms: START_MS + 27 * DAY, ...revocable, created_ms: START_MS - 3 * DAY },
+  { reference: 'PQ-2026/031', type: 'court_order', issuing_authority: 'District court Mitte', scope: { description: 'Vehicle thefts on the ring road, case 2026/118', cameras: [], acts: ['plate_query', 'plate_hotlist'] }, valid_from_ms: START_MS - 10 * DAY, expires_ms: START_MS + 50 * DAY, ...revocable, created_ms: START_MS - 10 * DAY },
   { reference: 'CASE-2025/991', type: 'case', issuing_authority: 'Police directorate 3', scope: { description: '', cameras: [], acts: ['plate_query'] }, valid_from_ms: START_MS - 200 * DAY, expires_ms: START_MS - 20 * DAY, ...revocable, created_ms: START_MS - 200 * DAY },
 ]) LEGAL_BASES.set(b.reference, b);
 {
@@ -1035,6 +1099,7 @@ function decide(/** @type {Ctx} */ { res, body, params, caller }, /** @type {boo
     audit({ ...me, action, object: id, legal_basis: request.legal_basis_ref, result: 'denied' });
     return e;
   };
+  if (request.kind === 'hotlist_entry') throw bad(`request ${id} is a plate hotlist entry's; decide it with POST /api/plates/hotlist/${request.object_id}/${approve ? 'approve' : 'reject'}`);
   const rules = APPROVAL_KINDS[request.kind];
   if (!rules || !may(caller, rules.decide)) throw deny(refused(`the ${me.role} role may not ${PERMISSION_TEXT[rules?.decide ?? ''] ?? 'decide this'}; a supervisor must decide this ${request.kind} request`));
   if (request.requester === me.actor) throw deny(refused(`you made this request yourself; four eyes: a different supervisor must ${approve ? 'approve' : 'reject'} it`));
@@ -1118,7 +1183,393 @@ function consistency(/** @type {Ctx} */ { res, query }) {
   sendJson(res, 200, { size1, size2, proof: size1 === size2 ? [] : [randomBytes(32).toString('base64')], checkpoint1: CHECKPOINTS.get(size1), checkpoint2: CHECKPOINTS.get(size2) });
 }
 
-const CAMERA_PURPOSE = /** @type {Record<string, string>} */ ({ entrance: 'Safety of the town hall entrance', parking: 'Theft prevention in the car park', platform: 'Safety of passengers at the tram stop' });
+// ---------------------------------------------------------------------------------------------
+// Licence plates (docs/plates.md): reads of the ring-road and car-park cameras, queried only
+// with a case reference and a legal basis in force covering plate_query (recorded in the audit
+// log before anything is returned); a hotlist whose entries need a different supervisor's
+// approval; hits, leads a person confirms or rejects against the crop.
+const LOOK_ALIKES = ['0ODQ', '1I', '8B', '5S', '2Z', '6G', '4A', '7T'];
+const lookAlike = (/** @type {string} */ a, /** @type {string} */ b) => LOOK_ALIKES.some((g) => g.includes(a) && g.includes(b));
+const PLATE_POOL = ['BKX4821', 'MZ7710', 'HH0S533', 'KA5512B', 'DD48Z21', 'BG1204KI', 'NS0471AA', 'FR512XB', 'M7731EN', 'LB2290', 'B1Q7736', 'P0TS218', 'HB3380', 'KL66GA', 'SE8812K', 'AZ3301', 'TT41B70', 'W8802XC', 'OD5561', 'GR2T440', 'CV19OK', 'RX7045B', 'BKX4621', 'EU2208', 'ZA6617'];
+const PLATE_LABELS = ['car', 'car', 'car', 'truck', 'van', 'bus', 'motorcycle'];
+
+/** `plate` with one look-alike character swapped, as a reader might misread it. */
+function misread(/** @type {string} */ plate) {
+  const spots = [...plate].map((c, i) => [c, i]).filter(([c]) => LOOK_ALIKES.some((g) => g.includes(String(c))));
+  if (spots.length === 0) return plate;
+  const [c, i] = /** @type {[string, number]} */ (spots[Math.floor(Math.random() * spots.length)]);
+  const group = /** @type {string} */ (LOOK_ALIKES.find((g) => g.includes(c)));
+  const other = pick([...group].filter((x) => x !== c));
+  return plate.slice(0, i) + other + plate.slice(i + 1);
+}
+
+/**
+ * The fewest look-alike substitutions with which `text` fits `pattern` (`?` one character,
+ * `*` any run, other characters themselves or a look-alike), or Infinity.
+ */
+function patternDistance(/** @type {string} */ pattern, /** @type {string} */ text) {
+  /** @type {Map<number, number>} */
+  const memo = new Map();
+  const go = (/** @type {number} */ i, /** @type {number} */ j) => {
+    const key = i * 64 + j;
+    const known = memo.get(key);
+    if (known !== undefined) return known;
+    let best = Infinity;
+    const p = pattern[i];
+    const t = text[j];
+    if (p === undefined) best = t === undefined ? 0 : Infinity;
+    else if (p === '*') best = Math.min(go(i + 1, j), t === undefined ? Infinity : go(i, j + 1));
+    else if (t !== undefined) {
+      if (p === '?' || p === t) best = go(i + 1, j + 1);
+      else if (lookAlike(p, t)) best = 1 + go(i + 1, j + 1);
+    }
+    memo.set(key, best);
+    return best;
+  };
+  return go(0, 0);
+}
+
+/**
+ * @typedef {{ id: string, camera: string, time_ms: number, plate: string, confidence: number,
+ *   candidates: {text: string, confidence: number}[], label: string, track_id: number, frames: number, truth: string }} PlateReadRecord
+ */
+/** @type {PlateReadRecord[]} ascending time */
+const PLATE_READS = [];
+const round2 = (/** @type {number} */ x) => Math.round(x * 100) / 100;
+function addRead(/** @type {string} */ camera, /** @type {number} */ time_ms, /** @type {string} */ truth, /** @type {string} */ plate = truth) {
+  const confidence = round2(0.55 + Math.random() * 0.44);
+  const candidates = [{ text: plate, confidence }];
+  for (const alt of new Set([misread(plate), misread(plate)])) {
+    if (alt !== plate) candidates.push({ text: alt, confidence: round2(confidence * (0.2 + Math.random() * 0.4)) });
+  }
+  /** @type {PlateReadRecord} */
+  const read = { id: ulid(time_ms), camera, time_ms, plate, confidence, candidates, label: pick(PLATE_LABELS), track_id: trackId++, frames: 3 + Math.floor(Math.random() * 28), truth };
+  PLATE_READS.push(read);
+  return read;
+}
+for (let t = START_MS - 24 * 3600_000; t < START_MS; t += 30_000 + Math.random() * 90_000) {
+  const camera = Math.random() < 0.8 ? 'ringroad' : 'parking';
+  if (camera === 'parking' && t > START_MS - 3 * 60_000) continue; // disconnected since
+  const truth = pick(PLATE_POOL);
+  addRead(camera, Math.round(t), truth, Math.random() < 0.12 ? misread(truth) : truth);
+}
+const readJson = (/** @type {PlateReadRecord} */ r) => ({ id: r.id, camera: r.camera, time_ms: r.time_ms, plate: r.plate, confidence: r.confidence, candidates: r.candidates, label: r.label, track_id: r.track_id, frames: r.frames, crop: `/api/plates/reads/${r.id}/crop.jpg` });
+
+/** A JPEG of a plate reading `text` (made with ffmpeg's drawtext once per text; a camera frame if that fails). */
+const plateImages = /** @type {Map<string, Buffer>} */ (new Map());
+const PLATE_FONT = '/usr/share/fonts/truetype/dejavu/DejaVuSansMono-Bold.ttf';
+function plateJpeg(/** @type {string} */ text) {
+  const cached = plateImages.get(text);
+  if (cached) return cached;
+  let data = media.frames[0] ?? Buffer.alloc(0);
+  const file = path.join(MEDIA, `plate-${text}.jpg`);
+  try {
+    if (!fs.existsSync(file)) {
+      const shown = text.length > 4 ? `${text.slice(0, text.length - 4)} ${text.slice(-4)}` : text;
+      execFileSync('ffmpeg', ['-nostdin', '-v', 'error', '-f', 'lavfi', '-i', 'color=c=0xf1f5f9:s=240x80', '-frames:v', '1', '-vf', `drawbox=x=3:y=3:w=234:h=74:color=0x111827:t=3,drawtext=fontfile=${PLATE_FONT}:text=${shown}:fontsize=40:fontcolor=0x111827:x=(w-text_w)/2:y=(h-text_h)/2`, file]);
+    }
+    data = fs.readFileSync(file);
+  } catch {
+    // No drawtext or font: a frame stands in.
+  }
+  plateImages.set(text, data);
+  return data;
+}
+
+/** A plate pattern as the API takes it, or a 400 saying what to fix. */
+function platePatternParam(/** @type {string} */ text) {
+  const pattern = text.toUpperCase().replace(/[\s\-.·]/g, '').replace(/\*+/g, '*');
+  if (/[^A-Z0-9?*]/.test(pattern)) throw bad(`'plate' may hold letters A-Z, digits 0-9, '?' (one unknown character) and '*' (any run of characters); '${text}' has others`);
+  if (pattern && !/[A-Z0-9]/.test(pattern)) throw bad("'plate' needs at least one known character; wildcards alone would match every plate");
+  if (pattern.replace(/\*/g, '').length > 10) throw bad("'plate' is longer than a plate (at most 10 characters)");
+  return pattern;
+}
+
+/** The case and legal basis every plate read access needs: 400 without a case, 403 with the engine's reason. */
+function plateAccess(/** @type {Record<string, string>} */ query, /** @type {Caller} */ caller, /** @type {string} */ camera, /** @type {string} */ object) {
+  const me = who(caller);
+  const caseRef = query['case'] ?? '';
+  const basis = query['legal_basis'] ?? '';
+  const deny = (/** @type {HttpError} */ e) => {
+    audit({ ...me, action: 'plate_query', object, legal_basis: basis, purpose: caseRef ? `case ${caseRef}` : '', result: 'denied' });
+    return e;
+  };
+  if (!caseRef) throw deny(bad("a case reference is required: give 'case', the case this plate query is for (1 to 200 characters); it is recorded in the audit log with the query"));
+  if ([...caseRef].length > 200) throw deny(bad("'case' is at most 200 characters"));
+  const why = legalBasisRefusal(basis, 'plate_query', camera, Date.now());
+  if (why) throw deny(refused(why));
+  return { me, caseRef, basis };
+}
+
+function plateReads(/** @type {Ctx} */ { res, query, caller }) {
+  const camera = query['camera'] ?? '';
+  const { me, caseRef, basis } = plateAccess(query, caller, camera, `plate reads ${query['plate'] ?? '*'}`);
+  if (camera) knownCamera(camera, "'camera'");
+  const pattern = platePatternParam(query['plate'] ?? '');
+  const maxConfusions = intParam(query, 'max_confusions', 0);
+  if (maxConfusions < 0 || maxConfusions > 2) throw bad("'max_confusions' is 0, 1 or 2: how many look-alike characters (0/O, 8/B, ...) may differ");
+  const limit = intParam(query, 'limit', 100);
+  if (limit < 1 || limit > 1000) throw bad("'limit' must be from 1 to 1000");
+  const { from, to } = range(query, 24 * 3600_000, 31 * DAY, '31 days');
+  // On record before anything is returned (DESIGN.md §1.4).
+  const queryId = ulid(Date.now());
+  audit({ ...me, action: 'plate_query', object: queryId, legal_basis: basis, purpose: `case ${caseRef}`, result: 'ok', details: { plate: pattern, camera, from_ms: from, to_ms: to, max_confusions: maxConfusions } });
+  const found = [];
+  for (let i = PLATE_READS.length - 1; i >= 0; i -= 1) {
+    const r = /** @type {PlateReadRecord} */ (PLATE_READS[i]);
+    if (r.time_ms < from || r.time_ms >= to || (camera && r.camera !== camera)) continue;
+    if (pattern && Math.min(...[r.plate, ...r.candidates.map((c) => c.text)].map((t) => patternDistance(pattern, t))) > maxConfusions) continue;
+    found.push(r);
+  }
+  found.sort((a, b) => b.time_ms - a.time_ms);
+  sendJson(res, 200, { query_id: queryId, case: caseRef, legal_basis: basis, count: found.length, truncated: found.length > limit, reads: found.slice(0, limit).map(readJson) });
+}
+
+function plateReadCrop(/** @type {Ctx} */ { res, params, query, caller }) {
+  const r = PLATE_READS.find((x) => x.id === params['id']);
+  if (!r) throw new HttpError(404, 'not_found', `no plate read '${params['id']}'`);
+  const { me, caseRef, basis } = plateAccess(query, caller, r.camera, `crop of plate read ${r.id}`);
+  audit({ ...me, action: 'plate_crop', object: r.id, legal_basis: basis, purpose: `case ${caseRef}`, result: 'ok' });
+  sendBytes(res, 'image/jpeg', plateJpeg(r.truth));
+}
+
+/** @type {Map<string, any>} by id */
+const HOTLIST = new Map();
+const HOTLIST_DAYS = 7;
+const HOTLIST_MAX_DAYS = 30;
+function hotlistStatus(/** @type {any} */ e, /** @type {number} */ now) {
+  return (e.status === 'pending' || e.status === 'active') && now >= e.expires_ms ? 'expired' : e.status;
+}
+const hotlistJson = (/** @type {any} */ e) => ({ ...e, status: hotlistStatus(e, Date.now()) });
+function addHotlistEntry(/** @type {Record<string, any>} */ fields, /** @type {number} */ now) {
+  const id = ulid(now);
+  const approval = { id: ulid(now), kind: 'hotlist_entry', object_id: id, legal_basis_ref: fields['legal_basis_ref'], camera: '', reason: fields['reason'], requester: fields['proposed_by'], requester_user_id: 0, created_ms: now, expires_ms: fields['expires_ms'], status: fields['status'] === 'pending' ? 'pending' : fields['status'] === 'rejected' ? 'rejected' : 'approved', decided_by: fields['decided_by'] ?? '', decided_ms: fields['decided_ms'] ?? 0, decision_reason: '' };
+  APPROVALS.set(approval.id, approval);
+  const entry = { id, plate: '', label: '', reason: '', legal_basis_ref: '', max_confusions: 1, status: 'pending', proposed_by: '', proposed_ms: now, expires_ms: 0, approval_id: approval.id, decided_by: '', decided_ms: 0, decision_reason: '', withdrawn_by: '', withdrawn_ms: 0, withdraw_reason: '', ...fields };
+  HOTLIST.set(id, entry);
+  return entry;
+}
+const STOLEN_VAN = addHotlistEntry({ plate: 'BKX4821', label: 'Stolen van (case 2026/118)', reason: 'Van stolen from the depot on Linienstraße; owner reported it', legal_basis_ref: 'PQ-2026/031', max_confusions: 1, status: 'active', proposed_by: 'investigator', proposed_ms: START_MS - 2 * DAY, expires_ms: START_MS + 5 * DAY, decided_by: 'supervisor1', decided_ms: START_MS - 2 * DAY + 3600_000 }, START_MS - 2 * DAY);
+addHotlistEntry({ plate: 'HH0S533', label: 'Hit-and-run suspect vehicle', reason: 'Witness statement, case 2026/131: dark estate car', legal_basis_ref: 'PQ-2026/031', max_confusions: 2, status: 'pending', proposed_by: 'investigator', proposed_ms: START_MS - 3 * 3600_000, expires_ms: START_MS + 7 * DAY - 3 * 3600_000 }, START_MS - 3 * 3600_000);
+addHotlistEntry({ plate: 'KA5512B', label: 'Missing person’s car', reason: 'Family reported the driver missing', legal_basis_ref: 'PQ-2026/031', max_confusions: 1, status: 'withdrawn', proposed_by: 'investigator', proposed_ms: START_MS - 6 * DAY, expires_ms: START_MS + 1 * DAY, decided_by: 'supervisor1', decided_ms: START_MS - 6 * DAY + 1800_000, withdrawn_by: 'investigator', withdrawn_ms: START_MS - 4 * DAY, withdraw_reason: 'Person found; car located' }, START_MS - 6 * DAY);
+
+/** @type {Map<string, any>} by id, ascending */
+const HITS = new Map();
+function addHit(/** @type {any} */ entry, /** @type {PlateReadRecord} */ read, /** @type {string} */ status = 'lead', /** @type {string} */ decidedBy = '') {
+  const id = ulid(read.time_ms);
+  const hit = { id, time_ms: read.time_ms, camera: read.camera, plate: read.plate, plate_read: read.id, entry_id: entry.id, entry_plate: entry.plate, entry_label: entry.label, distance: patternDistance(entry.plate, read.plate), confidence: read.confidence, status, crop: `/api/plates/hits/${id}/crop.jpg`, decided_by: decidedBy, decided_ms: decidedBy ? read.time_ms + 600_000 : 0, decision_reason: status === 'rejected' ? 'The crop shows BKX 4621, not the van' : '', truth: read.truth };
+  HITS.set(id, hit);
+  return hit;
+}
+for (const [hoursAgo, truth, plate, status] of /** @type {[number, string, string, string][]} */ ([[20, 'BKX4821', 'BKX4821', 'confirmed'], [14, 'BKX4621', 'BKX4821', 'rejected'], [6, 'BKX4821', '8KX4821', 'confirmed'], [1.5, 'BKX4821', 'BKX4821', 'lead'], [0.4, 'BKX4821', 'BKX482I', 'lead']])) {
+  const read = addRead('ringroad', Math.round(START_MS - hoursAgo * 3600_000), truth, plate);
+  addHit(STOLEN_VAN, read, status, status === 'lead' ? '' : 'operator1');
+}
+PLATE_READS.sort((a, b) => a.time_ms - b.time_ms);
+const hitJson = (/** @type {any} */ x) => Object.fromEntries(Object.entries(x).filter(([k]) => k !== 'truth'));
+
+// Now and then a hotlisted plate passes the ring road: a read, a hit (a lead) and a plate_hit
+// event on the live stream (not stored as an event: the hit is its record).
+const plateTimer = setInterval(() => {
+  const now = Date.now();
+  for (let i = 0; i < 2; i += 1) addRead('ringroad', now - 1000 * (i + 1), pick(PLATE_POOL));
+  const active = [...HOTLIST.values()].filter((e) => hotlistStatus(e, now) === 'active');
+  const entry = active[Math.floor(Math.random() * active.length)];
+  if (!entry) return;
+  let plate = Math.random() < 0.4 ? misread(entry.plate) : entry.plate;
+  if (patternDistance(entry.plate, plate) > entry.max_confusions) plate = entry.plate;
+  const read = addRead('ringroad', now, entry.plate, plate);
+  const hit = addHit(entry, read);
+  broadcast(/** @type {MockEvent} */ (/** @type {unknown} */ ({ box: [96, 120, 80, 24], camera: 'ringroad', id: hit.id, label: read.label, lead: true, plate: read.plate, plate_read: read.id, score: read.confidence, time: new Date(now).toISOString(), time_ms: now, track_id: read.track_id, type: 'plate_hit', watchlist_entry: entry.id, watchlist_label: entry.label })));
+}, PLATE_HIT_INTERVAL_MS);
+
+function listHotlist(/** @type {Ctx} */ { res }) {
+  sendJson(res, 200, { entries: [...HOTLIST.values()].sort((a, b) => b.proposed_ms - a.proposed_ms).map(hotlistJson) });
+}
+
+function proposeHotlist(/** @type {Ctx} */ { res, body, caller }) {
+  const what = 'the hotlist entry';
+  const r = record(body, { plate: '', label: '', reason: '', legal_basis_ref: '', expires_ms: 0, max_confusions: 1 }, what);
+  const plate = String(r['plate']).toUpperCase().replace(/[\s\-.·]/g, '');
+  if (!/^[A-Z0-9]{2,10}$/.test(plate)) throw bad(`${what} needs 'plate': a whole plate of 2 to 10 letters and digits, without wildcards ('max_confusions' allows look-alike characters)`);
+  need(r, 'label', what);
+  need(r, 'reason', what);
+  const maxConfusions = r['max_confusions'];
+  if (!Number.isInteger(maxConfusions) || maxConfusions < 0 || maxConfusions > 2) throw bad("'max_confusions' is 0, 1 or 2");
+  const me = who(caller);
+  const now = Date.now();
+  const why = legalBasisRefusal(r['legal_basis_ref'], 'plate_hotlist', null, now);
+  if (why) {
+    audit({ ...me, action: 'plate_hotlist.propose', object: plate, legal_basis: r['legal_basis_ref'], result: 'denied' });
+    throw refused(why);
+  }
+  const basis = LEGAL_BASES.get(r['legal_basis_ref']);
+  const expires = r['expires_ms'] || Math.min(now + HOTLIST_DAYS * DAY, basis.expires_ms);
+  if (expires <= now) throw bad("'expires_ms' is in the past");
+  if (expires > now + HOTLIST_MAX_DAYS * DAY) throw bad(`a hotlist entry lasts at most ${HOTLIST_MAX_DAYS} days; give 'expires_ms' before ${fmt(now + HOTLIST_MAX_DAYS * DAY)}`);
+  if (expires > basis.expires_ms) throw bad(`legal basis '${basis.reference}' expires on ${fmt(basis.expires_ms)}; the entry cannot outlast it`);
+  const twin = [...HOTLIST.values()].find((e) => e.plate === plate && ['pending', 'active'].includes(hotlistStatus(e, now)));
+  if (twin) throw new HttpError(409, 'already_exists', `plate ${plate} is already on the hotlist (entry ${twin.id}, ${hotlistStatus(twin, now)}, "${twin.label}")`);
+  const entry = addHotlistEntry({ plate, label: r['label'], reason: r['reason'], legal_basis_ref: r['legal_basis_ref'], max_confusions: maxConfusions, status: 'pending', proposed_by: me.actor, proposed_ms: now, expires_ms: expires }, now);
+  audit({ ...me, action: 'plate_hotlist.propose', object: entry.id, legal_basis: entry.legal_basis_ref, purpose: entry.reason, result: 'ok' });
+  sendJson(res, 201, hotlistJson(entry));
+}
+
+function hotlistEntry(/** @type {Record<string, string>} */ params) {
+  const entry = HOTLIST.get(params['id'] ?? '');
+  if (!entry) throw new HttpError(404, 'not_found', `no hotlist entry with id '${params['id']}'`);
+  return entry;
+}
+
+function decideHotlist(/** @type {Ctx} */ { res, body, params, caller }, /** @type {boolean} */ approve) {
+  const reason = approve ? (record(body, {}, 'the approval'), '') : need(record(body, { reason: '' }, 'the rejection'), 'reason', 'the rejection');
+  const entry = hotlistEntry(params);
+  const me = who(caller);
+  const action = approve ? 'plate_hotlist.approve' : 'plate_hotlist.reject';
+  const deny = (/** @type {HttpError} */ e) => {
+    audit({ ...me, action, object: entry.id, legal_basis: entry.legal_basis_ref, result: 'denied' });
+    return e;
+  };
+  if (entry.proposed_by === me.actor) throw deny(refused(`you proposed this entry yourself; four eyes: a different supervisor must ${approve ? 'approve' : 'reject'} it`));
+  const now = Date.now();
+  const status = hotlistStatus(entry, now);
+  if (status !== 'pending') throw deny(new HttpError(400, 'failed_precondition', `hotlist entry ${entry.plate} is ${status}${entry.decided_by ? ` (decided by ${entry.decided_by} on ${fmt(entry.decided_ms)})` : ''}; only a pending entry is decided`));
+  if (approve) {
+    const why = legalBasisRefusal(entry.legal_basis_ref, 'plate_query', null, now);
+    if (why) throw deny(refused(`the entry cannot be approved: ${why}`));
+  }
+  Object.assign(entry, { status: approve ? 'active' : 'rejected', decided_by: me.actor, decided_ms: now, decision_reason: reason });
+  Object.assign(APPROVALS.get(entry.approval_id) ?? {}, { status: approve ? 'approved' : 'rejected', decided_by: me.actor, decided_ms: now, decision_reason: reason });
+  audit({ ...me, action, object: entry.id, legal_basis: entry.legal_basis_ref, purpose: reason, result: 'ok' });
+  sendJson(res, 200, hotlistJson(entry));
+}
+
+function withdrawHotlist(/** @type {Ctx} */ { res, body, params, caller }) {
+  const reason = need(record(body, { reason: '' }, 'the withdrawal'), 'reason', 'the withdrawal');
+  const entry = hotlistEntry(params);
+  const now = Date.now();
+  const status = hotlistStatus(entry, now);
+  if (status !== 'pending' && status !== 'active') throw new HttpError(400, 'failed_precondition', `hotlist entry ${entry.plate} is ${status}; only a pending or active entry is withdrawn`);
+  const me = who(caller);
+  Object.assign(entry, { status: 'withdrawn', withdrawn_by: me.actor, withdrawn_ms: now, withdraw_reason: reason });
+  audit({ ...me, action: 'plate_hotlist.withdraw', object: entry.id, legal_basis: entry.legal_basis_ref, purpose: reason, result: 'ok' });
+  sendJson(res, 200, hotlistJson(entry));
+}
+
+function listHits(/** @type {Ctx} */ { res, query }) {
+  const status = query['status'];
+  if (status !== undefined && !['lead', 'confirmed', 'rejected'].includes(status)) throw bad("'status' is lead, confirmed or rejected");
+  if (query['camera']) knownCamera(query['camera'], "'camera'");
+  const { from, to } = range(query, 7 * DAY, 31 * DAY, '31 days');
+  const hits = [...HITS.values()].sort((a, b) => b.time_ms - a.time_ms).filter((x) => x.time_ms >= from && x.time_ms < to && (!status || x.status === status) && (!query['camera'] || x.camera === query['camera']));
+  sendJson(res, 200, { hits: hits.slice(0, 1000).map(hitJson) });
+}
+
+function hitOf(/** @type {Record<string, string>} */ params) {
+  const hit = HITS.get(params['id'] ?? '');
+  if (!hit) throw new HttpError(404, 'not_found', `no plate hit with id '${params['id']}'`);
+  return hit;
+}
+
+function hitCrop(/** @type {Ctx} */ { res, params }) {
+  sendBytes(res, 'image/jpeg', plateJpeg(hitOf(params).truth));
+}
+
+function decideHit(/** @type {Ctx} */ { res, body, params, caller }, /** @type {boolean} */ confirm) {
+  const reason = confirm ? (record(body, {}, 'the confirmation'), '') : need(record(body, { reason: '' }, 'the rejection'), 'reason', 'the rejection');
+  const hit = hitOf(params);
+  if (hit.status !== 'lead') throw new HttpError(400, 'failed_precondition', `plate hit ${hit.id} was already ${hit.status} by ${hit.decided_by} on ${fmt(hit.decided_ms)}; a hit is decided once`);
+  const me = who(caller);
+  Object.assign(hit, { status: confirm ? 'confirmed' : 'rejected', decided_by: me.actor, decided_ms: Date.now(), decision_reason: reason });
+  audit({ ...me, action: confirm ? 'plate_hit.confirm' : 'plate_hit.reject', object: hit.id, purpose: reason, result: 'ok' });
+  sendJson(res, 200, hitJson(hit));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Traffic counts (docs/traffic.md): vehicles per counting line, direction and class, made up per
+// minute from a hash of the minute (the same answer for the same minute, for any bucket size),
+// with rush hours. Mean speeds are advisory.
+const TRAFFIC = /** @type {Record<string, {line: string, direction: string, label: string, rate: number, speed: number}[]>} */ ({
+  ringroad: [
+    { line: 'main', direction: 'eastbound', label: 'car', rate: 7, speed: 54 },
+    { line: 'main', direction: 'eastbound', label: 'truck', rate: 1.2, speed: 46 },
+    { line: 'main', direction: 'eastbound', label: 'bus', rate: 0.3, speed: 42 },
+    { line: 'main', direction: 'westbound', label: 'car', rate: 5.5, speed: 56 },
+    { line: 'main', direction: 'westbound', label: 'truck', rate: 1, speed: 47 },
+    { line: 'main', direction: 'westbound', label: 'bus', rate: 0.3, speed: 43 },
+    { line: 'ramp', direction: 'onto ring', label: 'car', rate: 1.6, speed: 34 },
+    { line: 'ramp', direction: 'onto ring', label: 'truck', rate: 0.3, speed: 29 },
+  ],
+});
+/** A number in [0, 1) from integers, the same every time (FNV-1a and a final mix). */
+function hash01(/** @type {number[]} */ ...values) {
+  let h = 2166136261;
+  for (const v of values) {
+    h ^= v | 0;
+    h = Math.imul(h, 16777619);
+    h ^= Math.floor(v / 2 ** 32);
+    h = Math.imul(h, 16777619);
+  }
+  h ^= h >>> 15;
+  h = Math.imul(h, 0x2c1b3c6d);
+  h ^= h >>> 12;
+  return (h >>> 0) / 2 ** 32;
+}
+/** Traffic level by local hour: quiet nights, morning and evening peaks. */
+function dayShape(/** @type {number} */ minute_ms) {
+  const d = new Date(minute_ms);
+  const hour = d.getHours() + d.getMinutes() / 60;
+  const peak = (/** @type {number} */ at, /** @type {number} */ width) => Math.exp(-((hour - at) ** 2) / width);
+  return 0.08 + 0.35 * peak(14, 30) + 0.6 * peak(8, 2) + 0.7 * peak(17.5, 3);
+}
+
+function trafficCounts(/** @type {Ctx} */ { res, query }) {
+  const cameraId = query['camera'];
+  if (!cameraId) throw bad("give 'camera': traffic is counted per camera");
+  const c = cameraById.get(cameraId);
+  if (!c) throw new HttpError(404, 'not_found', `no camera '${cameraId}'`);
+  const all = TRAFFIC[c.id] ?? [];
+  const line = query['line'];
+  const lines = [...new Set(all.map((s) => s.line))];
+  if (line !== undefined && !lines.includes(line)) throw bad(`camera '${c.id}' has no vehicle counting line '${line}'; ${lines.length ? `its lines: ${lines.join(', ')}` : 'it has none'}`);
+  const bucket_s = intParam(query, 'bucket_s', 3600);
+  if (bucket_s < 60 || bucket_s > 86400) throw bad("'bucket_s' must be an integer from 60 to 86400");
+  const { from, to } = range(query, 24 * 3600_000, 366 * DAY, '366 days');
+  const bucket_ms = bucket_s * 1000;
+  const first = Math.floor(from / bucket_ms) * bucket_ms;
+  const n = Math.ceil((to - first) / bucket_ms);
+  if (n > 1000) throw bad(`that is ${n} buckets; at most 1000: choose a larger bucket_s or a shorter range`);
+  const chosen = all.map((s, i) => ({ s, i })).filter(({ s }) => line === undefined || s.line === line);
+  const counts = Array.from({ length: n }, () => chosen.map(() => 0));
+  const speedSums = Array.from({ length: n }, () => chosen.map(() => 0));
+  const end = Math.min(to, Date.now());
+  for (let m = Math.ceil(from / 60_000) * 60_000; m < end; m += 60_000) {
+    const b = Math.floor((m - first) / bucket_ms);
+    const shape = dayShape(m);
+    chosen.forEach(({ s, i }, k) => {
+      // Rounded at random, so that quiet hours still see a vehicle now and then.
+      const count = Math.floor(s.rate * shape * (0.5 + hash01(m / 60_000, i)) + hash01(m / 60_000, i, 3));
+      if (count === 0) return;
+      const speed = s.speed - 14 * Math.max(0, shape - 0.6) + 8 * (hash01(m / 60_000, i, 7) - 0.5);
+      /** @type {number[]} */ (counts[b])[k] += count;
+      /** @type {number[]} */ (speedSums[b])[k] += speed * count;
+    });
+  }
+  sendJson(res, 200, {
+    camera: c.id,
+    bucket_ms,
+    from_ms: from,
+    to_ms: to,
+    series: chosen.map(({ s }) => ({ line: s.line, direction: s.direction, label: s.label })),
+    buckets: counts.map((row, b) => ({
+      start_ms: first + b * bucket_ms,
+      counts: row,
+      mean_speed_kmh: row.map((count, k) => (count > 0 ? Math.round(((speedSums[b]?.[k] ?? 0) / count) * 10) / 10 : null)),
+    })),
+  });
+}
+
+const CAMERA_PURPOSE = /** @type {Record<string, string>} */ ({ entrance: 'Safety of the town hall entrance', parking: 'Theft prevention in the car park', platform: 'Safety of passengers at the tram stop', ringroad: 'Traffic safety on the ring road (counts, wrong-way drivers, stopped vehicles)' });
 function registerJson() {
   const now = Date.now();
   return {
@@ -1137,11 +1588,11 @@ function registerJson() {
         .map((b) => ({ reference: b.reference, type: b.type, issuing_authority: b.issuing_authority, acts: b.scope.acts, expires_ms: b.expires_ms })),
       capabilities: {
         object_detection: c.enabled,
-        zones: c.id === 'parking' ? ['bays'] : ['doorway'],
-        counting_lines: c.id === 'entrance' ? ['gate'] : [],
+        zones: ANALYTICS[c.id]?.zones ?? [],
+        counting_lines: ANALYTICS[c.id]?.lines ?? [],
         loitering_alerts: true,
         face_recognition: c.enabled && faceRecognitionOn(c.id, now),
-        plate_recognition: false,
+        plate_recognition: PLATE_CAMERAS.includes(c.id),
       },
     })),
   };
@@ -1162,8 +1613,8 @@ function registerCsv(/** @type {Ctx} */ { res }) {
 
 /** PublicStatistics::Json of src/server/transparency.cc, counted from the mock's audit log. */
 function publicStats(/** @type {Ctx} */ { res }) {
-  const keys = ['logins', 'live_views', 'playbacks', 'searches', 'plate_queries', 'exports', 'deletions', 'matches', 'confirmed_matches', 'false_matches', 'approvals_requested', 'approvals_granted', 'approvals_rejected', 'refusals', 'audit_reads'];
-  const byAction = /** @type {Record<string, string>} */ ({ login: 'logins', live_view: 'live_views', playback: 'playbacks', search: 'searches', plate_query: 'plate_queries', export: 'exports', face_match: 'matches', 'face_match.confirm': 'confirmed_matches', 'face_match.reject': 'false_matches', 'approval.request': 'approvals_requested', 'approval.approve': 'approvals_granted', 'approval.reject': 'approvals_rejected', audit_read: 'audit_reads' });
+  const keys = ['logins', 'live_views', 'playbacks', 'searches', 'plate_queries', 'exports', 'deletions', 'matches', 'confirmed_matches', 'false_matches', 'plate_hits', 'confirmed_plate_hits', 'false_plate_hits', 'approvals_requested', 'approvals_granted', 'approvals_rejected', 'refusals', 'audit_reads'];
+  const byAction = /** @type {Record<string, string>} */ ({ login: 'logins', live_view: 'live_views', playback: 'playbacks', search: 'searches', plate_query: 'plate_queries', export: 'exports', face_match: 'matches', 'face_match.confirm': 'confirmed_matches', 'face_match.reject': 'false_matches', 'plate_hit.record': 'plate_hits', 'plate_hit.confirm': 'confirmed_plate_hits', 'plate_hit.reject': 'false_plate_hits', 'approval.request': 'approvals_requested', 'approval.approve': 'approvals_granted', 'approval.reject': 'approvals_rejected', audit_read: 'audit_reads' });
   /** @type {Map<string, Record<string, number>>} */
   const months = new Map();
   for (const text of AUDIT) {
@@ -1251,6 +1702,7 @@ const shutdown = () => {
   clearTimeout(firstCheckpoint);
   if (checkpointTimer) clearInterval(checkpointTimer);
   clearInterval(eventTimer);
+  clearInterval(plateTimer);
   clearInterval(heartbeatTimer);
   for (const s of streams) s.res.end();
   server.closeAllConnections();

@@ -11,6 +11,8 @@ import { renderAlerts } from './pages/alerts';
 import { renderEvents } from './pages/events';
 import { renderPlayback } from './pages/playback';
 import { renderCharts } from './pages/charts';
+import { renderPlates } from './pages/plates';
+import { renderTraffic } from './pages/traffic';
 import { renderAdminCameras } from './pages/admin_cameras';
 import { renderAdminUsers } from './pages/admin_users';
 import { renderPolicy } from './pages/policy';
@@ -26,6 +28,8 @@ const PAGES: Record<Exclude<RouteId, 'transparency'>, PageRenderer> = {
   events: renderEvents,
   playback: renderPlayback,
   charts: renderCharts,
+  traffic: renderTraffic,
+  plates: renderPlates,
   watchlist: renderWatchlist,
   matches: renderMatches,
   policy: renderPolicy,

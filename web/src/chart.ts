@@ -76,3 +76,53 @@ export function countToY(count: number, top: number, height_px: number): number 
   if (top <= 0) return height_px;
   return height_px - (count / top) * height_px;
 }
+
+/** Bucket and range choices of the count charts (seconds, text). */
+export const BUCKETS: readonly (readonly [number, string])[] = [
+  [60, '1 minute'],
+  [300, '5 minutes'],
+  [900, '15 minutes'],
+  [3600, '1 hour'],
+  [21600, '6 hours'],
+  [86400, '1 day'],
+];
+export const RANGES: readonly (readonly [number, string])[] = [
+  [3600, 'last hour'],
+  [6 * 3600, 'last 6 hours'],
+  [24 * 3600, 'last 24 hours'],
+  [7 * 24 * 3600, 'last 7 days'],
+];
+/** The count routes answer at most this many buckets. */
+export const MAX_BUCKETS = 1000;
+
+/** Why a range and bucket cannot be drawn (too many buckets), or null. */
+export function bucketProblem(range_s: number, bucket_s: number): string | null {
+  const n = Math.ceil(range_s / bucket_s);
+  if (n <= MAX_BUCKETS) return null;
+  return `That gives ${n} buckets; the server draws at most ${MAX_BUCKETS}. Choose a larger bucket or a shorter range.`;
+}
+
+/** A stable colour index (0..size-1) per series key, in the order keys are first seen. */
+export function colourAssigner(size = 8): (key: string) => number {
+  const colours = new Map<string, number>();
+  return (key) => {
+    if (!colours.has(key)) colours.set(key, colours.size % size);
+    return colours.get(key) ?? 0;
+  };
+}
+
+/** Runs of consecutive known values (a line is broken where a value is null). */
+export function lineRuns(values: readonly (number | null)[]): { index: number; value: number }[][] {
+  const runs: { index: number; value: number }[][] = [];
+  let run: { index: number; value: number }[] = [];
+  values.forEach((value, index) => {
+    if (value === null) {
+      if (run.length) runs.push(run);
+      run = [];
+    } else {
+      run.push({ index, value });
+    }
+  });
+  if (run.length) runs.push(run);
+  return runs;
+}

@@ -53,3 +53,34 @@ export function formatAge(ms: number | null, now_ms: number): string {
 export function eventTypeText(type: string): string {
   return type.replace(/_/g, ' ');
 }
+
+/** Speeds come from a camera's ground calibration: a hint for people, never evidence. */
+export const SPEED_ADVISORY_TEXT = 'Speeds are advisory estimates from the camera calibration, never evidence.';
+
+/** "52 km/h (advisory)"; "—" when there is no speed (0, null: not measured). */
+export function formatSpeed(kmh: number | null | undefined): string {
+  if (kmh === null || kmh === undefined || !(kmh > 0)) return '—';
+  return `${Math.round(kmh)} km/h (advisory)`;
+}
+
+/** What an event's fields say, for one line under its title: zone, direction, dwell, speed, score. */
+export function eventDetails(event: {
+  type: string;
+  zone?: string;
+  direction?: string;
+  dwell_ms?: number;
+  speed_kmh?: number;
+  score: number;
+  track_id: number;
+}): string {
+  const zoneWord: Record<string, string> = { wrong_way: 'lane', line_cross: 'line' };
+  const parts = [
+    event.zone ? `${zoneWord[event.type] ?? 'zone'} ${event.zone}` : '',
+    event.direction ? `direction ${event.direction}` : '',
+    event.type === 'stopped_vehicle' && event.dwell_ms ? `stopped for ${formatDuration(event.dwell_ms)}` : '',
+    event.speed_kmh ? `speed ${formatSpeed(event.speed_kmh)}` : '',
+    `score ${event.score.toFixed(2)}`,
+    `track ${event.track_id}`,
+  ];
+  return parts.filter(Boolean).join(' · ');
+}

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { accessTo, isPublicPath, landingPath, routeForPath, visibleRoutes, type Principal } from './nav';
+import { accessTo, isPublicPath, landingPath, routeForPath, ROUTES, visibleRoutes, type Principal } from './nav';
 
 // Permissions as GET /api/me reports them (docs/auth.md permission table: the operational
 // roles form a ladder; auditor and admin stand outside it).
@@ -21,9 +21,9 @@ const ids = (role: string): string[] => visibleRoutes(as(role)).map((r) => r.id)
 describe('visibleRoutes', () => {
   it('shows each role only the pages its permissions allow', () => {
     expect(ids('viewer')).toEqual(['map', 'live']);
-    expect(ids('operator')).toEqual(['map', 'live', 'alerts', 'charts', 'matches']);
-    expect(ids('investigator')).toEqual(['map', 'live', 'alerts', 'events', 'playback', 'charts', 'matches', 'watchlist', 'policy']);
-    expect(ids('supervisor')).toEqual(['map', 'live', 'alerts', 'events', 'playback', 'charts', 'matches', 'watchlist', 'policy']);
+    expect(ids('operator')).toEqual(['map', 'live', 'alerts', 'charts', 'traffic', 'matches', 'plates']);
+    expect(ids('investigator')).toEqual(['map', 'live', 'alerts', 'events', 'playback', 'charts', 'traffic', 'matches', 'plates', 'watchlist', 'policy']);
+    expect(ids('supervisor')).toEqual(['map', 'live', 'alerts', 'events', 'playback', 'charts', 'traffic', 'matches', 'plates', 'watchlist', 'policy']);
     expect(ids('auditor')).toEqual(['map', 'watchlist', 'policy', 'audit']);
     expect(ids('admin')).toEqual(['map', 'watchlist', 'policy', 'admin-cameras', 'admin-users']);
   });
@@ -65,6 +65,18 @@ describe('the oversight pages', () => {
     expect(route.id).toBe('audit');
     const allowed = Object.keys(ROLE_PERMISSIONS).filter((role) => accessTo(as(role), route).allowed);
     expect(allowed).toEqual(['auditor']);
+  });
+});
+
+describe('plate and traffic pages', () => {
+  it('open to the roles that see alerts (the plates page shows them its hits only)', () => {
+    for (const path of ['/plates', '/traffic']) {
+      const route = routeForPath(path);
+      if (!route) throw new Error(`no route ${path}`);
+      const allowed = Object.keys(ROLE_PERMISSIONS).filter((role) => accessTo(as(role), route).allowed);
+      expect(allowed).toEqual(['operator', 'investigator', 'supervisor']);
+    }
+    expect(accessTo(as('auditor'), routeForPath('/plates') ?? ROUTES[0]!)).toEqual({ allowed: false, message: 'Your role (auditor) may not open the licence plates.' });
   });
 });
 

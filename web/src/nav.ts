@@ -8,6 +8,8 @@ export type RouteId =
   | 'events'
   | 'playback'
   | 'charts'
+  | 'traffic'
+  | 'plates'
   | 'watchlist'
   | 'matches'
   | 'policy'
@@ -72,12 +74,29 @@ export const ROUTES: readonly RouteInfo[] = [
     group: 'investigate',
   },
   {
+    id: 'traffic',
+    path: '/traffic',
+    title: 'Traffic',
+    permission: 'view_alerts',
+    area: 'the traffic counts',
+    group: 'investigate',
+  },
+  {
     id: 'matches',
     path: '/matches',
     title: 'Face matches',
     permission: 'acknowledge_alerts',
     area: 'the face matches',
     group: 'watch',
+  },
+  {
+    // Hits for every role that sees alerts; queries and the hotlist for plate_query (tabs).
+    id: 'plates',
+    path: '/plates',
+    title: 'Plates',
+    permission: 'view_alerts',
+    area: 'the licence plates',
+    group: 'investigate',
   },
   {
     id: 'watchlist',

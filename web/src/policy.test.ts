@@ -3,7 +3,9 @@ import {
   approvalStatus,
   assemblyBody,
   assemblyStatus,
+  basesCovering,
   basesInForce,
+  basisOptionText,
   decideOffer,
   faceAuthorisationBody,
   faceAuthorisationStatus,
@@ -166,23 +168,30 @@ describe('helpers', () => {
     expect(shortList(['a', 'b'], '-')).toBe('a, b');
     expect(shortList(['a', 'b', 'c', 'd', 'e', 'f'], '-')).toBe('a, b, c, d and 2 more');
   });
+  const basis = (reference: string, over: Partial<LegalBasis> = {}): LegalBasis => ({
+    reference,
+    type: 'case',
+    issuing_authority: 'x',
+    scope: { description: '', cameras: [], acts: [] },
+    valid_from_ms: 0,
+    expires_ms: 100,
+    created_ms: 0,
+    created_by: 'admin',
+    revoked_ms: 0,
+    revoked_by: '',
+    revoke_reason: '',
+    ...over,
+  });
   it('suggests only the legal bases in force', () => {
-    const b = (reference: string, over: Partial<LegalBasis>): LegalBasis => ({
-      reference,
-      type: 'case',
-      issuing_authority: 'x',
-      scope: { description: '', cameras: [], acts: [] },
-      valid_from_ms: 0,
-      expires_ms: 100,
-      created_ms: 0,
-      created_by: 'admin',
-      revoked_ms: 0,
-      revoked_by: '',
-      revoke_reason: '',
-      ...over,
-    });
-    const bases = [b('a', {}), b('b', { revoked_ms: 5 }), b('c', { expires_ms: 10 })];
+    const bases = [basis('a'), basis('b', { revoked_ms: 5 }), basis('c', { expires_ms: 10 })];
     expect(basesInForce(bases, 50).map((x) => x.reference)).toEqual(['a']);
+  });
+  it('offers for an act only the bases in force that cover it (no acts: every act)', () => {
+    const acts = (list: string[]): Partial<LegalBasis> => ({ scope: { description: '', cameras: [], acts: list } });
+    const bases = [basis('plates', acts(['plate_query'])), basis('all'), basis('faces', acts(['watchlist_entry'])), basis('old', { ...acts(['plate_query']), expires_ms: 10 })];
+    expect(basesCovering(bases, 'plate_query', 50).map((x) => x.reference)).toEqual(['plates', 'all']);
+    const scoped = basis('PQ-1', { type: 'court_order', issuing_authority: 'District court', scope: { description: '', cameras: ['ringroad'], acts: [] } });
+    expect(basisOptionText(scoped)).toMatch(/^PQ-1 \(court order, District court; until .+; cameras ringroad\)$/);
   });
 });
 

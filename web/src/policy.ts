@@ -2,6 +2,7 @@
 // DOM, no fetch. The server decides (src/policy/policy_engine.cc refuses with a reason); this
 // only keeps the UI from offering what the role may never do.
 
+import { formatTime } from './format';
 import type { Principal } from './nav';
 import type { ApprovalRequest, ApprovalStatus, EvidenceHold, LegalBasis, ProtectedAssembly } from './types';
 
@@ -16,6 +17,7 @@ export const ACTS: readonly (readonly [string, string])[] = [
   ['unpublished_camera', 'Starting a camera not in the public register'],
   ['evidence_hold', 'Placing an evidence hold'],
   ['face_recognition', 'Face recognition'],
+  ['plate_hotlist', 'Putting a plate on a hotlist'],
 ];
 
 export const ASSEMBLY_KINDS: readonly string[] = ['demonstration', 'worship', 'polling', 'other'];
@@ -149,6 +151,22 @@ export function actText(act: string): string {
 /** Legal bases in force now, for the request form's suggestions. */
 export function basesInForce(bases: readonly LegalBasis[], now_ms: number): LegalBasis[] {
   return bases.filter((b) => legalBasisStatus(b, now_ms) === 'in_force');
+}
+
+/** Whether a legal basis covers `act` (a scope without acts covers every act). */
+export function basisCoversAct(b: Pick<LegalBasis, 'scope'>, act: string): boolean {
+  return b.scope.acts.length === 0 || b.scope.acts.includes(act);
+}
+
+/** Legal bases in force now that cover `act`: what a form citing a basis for that act offers. */
+export function basesCovering(bases: readonly LegalBasis[], act: string, now_ms: number): LegalBasis[] {
+  return basesInForce(bases, now_ms).filter((b) => basisCoversAct(b, act));
+}
+
+/** "CO-12 (court order, District court; until 2026-05-01 12:00:00; cameras a, b)" for a select. */
+export function basisOptionText(b: LegalBasis): string {
+  const cameras = b.scope.cameras.length ? `; cameras ${shortList(b.scope.cameras, '')}` : '';
+  return `${b.reference} (${b.type.replace(/_/g, ' ')}, ${b.issuing_authority}; until ${formatTime(b.expires_ms)}${cameras})`;
 }
 
 export interface NewLegalBasisInput {

@@ -86,3 +86,20 @@ describe('face match alerts', () => {
     expect(snapshotUrl(event)).toBe('/api/matches/01J0/crop.jpg');
   });
 });
+
+describe('plate hit and traffic events', () => {
+  it('read the plate, the hotlist entry, the lead flag and advisory speeds', () => {
+    const hit = parseEventData(
+      '{"box":[1,2,3,4],"camera":"ringroad","id":"01HIT","label":"car","lead":true,"plate":"8KX4821","plate_read":"01READ","score":0.9,' +
+        '"time_ms":5,"track_id":3,"type":"plate_hit","watchlist_entry":"01ENTRY","watchlist_label":"Stolen van"}',
+    );
+    expect(hit).toMatchObject({ type: 'plate_hit', plate: '8KX4821', plate_read: '01READ', watchlist_entry: '01ENTRY', watchlist_label: 'Stolen van', lead: true });
+    expect(snapshotUrl(hit)).toBe('/api/plates/hits/01HIT/crop.jpg');
+    const wrong = parseEventData('{"id":"01W","camera":"ringroad","time_ms":5,"type":"wrong_way","zone":"lane 1","speed_kmh":61.5,"speed_advisory":true}');
+    expect(wrong).toMatchObject({ zone: 'lane 1', speed_kmh: 61.5, speed_advisory: true });
+  });
+  it('names a speed or flag of the wrong type', () => {
+    expect(() => parseEventData('{"id":"1","camera":"c","time_ms":5,"type":"t","speed_kmh":"fast"}')).toThrow('"speed_kmh" is not a number');
+    expect(() => parseEventData('{"id":"1","camera":"c","time_ms":5,"type":"t","lead":1}')).toThrow('"lead" is not a boolean');
+  });
+});

@@ -27,6 +27,12 @@ function num(o: Record<string, unknown>, key: string, required: boolean): number
   return typeof v === 'number' && Number.isFinite(v) ? v : fail(`event key "${key}" is not a number`);
 }
 
+function bool(o: Record<string, unknown>, key: string): boolean {
+  const v = o[key];
+  if (v === undefined) return false;
+  return typeof v === 'boolean' ? v : fail(`event key "${key}" is not a boolean`);
+}
+
 /**
  * An event from the JSON of docs/events.md, checked the way EventFromJson checks it: `id`,
  * `camera`, `time_ms` and `type` required, the rest default to empty/zero, a key of the wrong
@@ -62,6 +68,14 @@ export function parseEvent(value: unknown): CustosEvent {
   if (dwell) event.dwell_ms = dwell;
   const snapshot = str(value, 'snapshot', false);
   if (snapshot) event.snapshot = snapshot;
+  for (const key of ['watchlist_entry', 'watchlist_label', 'plate', 'plate_read'] as const) {
+    const text = str(value, key, false);
+    if (text) event[key] = text;
+  }
+  const speed = num(value, 'speed_kmh', false);
+  if (speed) event.speed_kmh = speed;
+  if (bool(value, 'speed_advisory')) event.speed_advisory = true;
+  if (bool(value, 'lead')) event.lead = true;
   return event;
 }
 
@@ -106,6 +120,8 @@ export function addAlert(list: readonly CustosEvent[], event: CustosEvent, max =
 export function snapshotUrl(event: CustosEvent): string | null {
   // A face match shows the stored crop of the match (its id is the match id).
   if (event.type === 'face_match') return `/api/matches/${encodeURIComponent(event.id)}/crop.jpg`;
+  // A plate hit shows the stored crop of the hit (its id is the hit id, as for face matches).
+  if (event.type === 'plate_hit') return `/api/plates/hits/${encodeURIComponent(event.id)}/crop.jpg`;
   return event.snapshot ? `/api/events/${encodeURIComponent(event.id)}/snapshot.jpg` : null;
 }
 

@@ -66,8 +66,11 @@ export type EventType =
   | 'zone_enter'
   | 'zone_leave'
   | 'line_cross'
-  | 'loiter';
+  | 'loiter'
+  | 'wrong_way'
+  | 'stopped_vehicle';
 
+/** Types kept in the event store (GET /api/events); face_match and plate_hit are stream-only. */
 export const EVENT_TYPES: readonly EventType[] = [
   'track_start',
   'track_end',
@@ -75,6 +78,8 @@ export const EVENT_TYPES: readonly EventType[] = [
   'zone_leave',
   'line_cross',
   'loiter',
+  'wrong_way',
+  'stopped_vehicle',
 ];
 
 export interface CustosEvent {
@@ -94,8 +99,14 @@ export interface CustosEvent {
   /** face_match events (docs/events.md): the watchlist entry matched; the id is the match id. */
   watchlist_entry?: string;
   watchlist_label?: string;
-  /** A face match is a lead a person must verify, never a decision. */
+  /** A face match or plate hit is a lead a person must verify, never a decision. */
   lead?: boolean;
+  /** Vehicles on a calibrated camera (line_cross, wrong_way, track_end): advisory, never evidential. */
+  speed_kmh?: number;
+  speed_advisory?: boolean;
+  /** plate_hit: the plate as read and the read's id (watchlist_* name the hotlist entry). */
+  plate?: string;
+  plate_read?: string;
 }
 
 export interface EventPage {
@@ -211,6 +222,9 @@ export interface StatsMonth {
   matches: number;
   confirmed_matches: number;
   false_matches: number;
+  plate_hits: number;
+  confirmed_plate_hits: number;
+  false_plate_hits: number;
   approvals_requested: number;
   approvals_granted: number;
   approvals_rejected: number;

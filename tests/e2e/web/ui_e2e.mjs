@@ -25,6 +25,16 @@
 //   9. auditor: the audit log lists entries; an entry's inclusion proof opens
 //  10. viewer: the admin pages and /policy show the refusal; GET /api/users and GET
 //      /api/policy from the page answer 403
+// Plates and traffic (docs/plates.md, docs/traffic.md), when the server has their routes:
+//   4a. investigator: a plate query without a case reference shows the refusal (and the API
+//       answers 400); with a case and the legal basis of step 2 it lists reads; proposes a
+//       hotlist entry, which it may not approve
+//   6a. supervisor: cannot approve its own hotlist entry (four eyes); approves the
+//       investigator's, which becomes active
+//   7a. operator: the traffic page draws counts as bars and marks speeds advisory; the plates
+//       page shows the operator only the hits, and rejecting a hit needs a reason
+// A server without /api/plates or /api/traffic skips them, unless CUSTOS_E2E_REQUIRE lists
+// them (`plates,traffic`; `npm run e2e:mock` does), which also requires reads, bars and hits.
 // The operational roles form a ladder (docs/auth.md): the investigator may do all of this; the
 // operator does steps 4-5 to show that the role below works too.
 // No page may trigger a Content-Security-Policy violation or an uncaught exception. Exits 1 with a message naming the
@@ -112,6 +122,11 @@ const operator = { username: `e2e-operator-${suffix}`, password: randomBytes(18)
 const supervisor = { username: `e2e-supervisor-${suffix}`, password: randomBytes(18).toString('base64url'), role: 'supervisor' };
 const auditor = { username: `e2e-auditor-${suffix}`, password: randomBytes(18).toString('base64url'), role: 'auditor' };
 const basisRef = `E2E-${suffix}`;
+const investigatorPlate = `E${suffix}`.toUpperCase();
+const supervisorPlate = `S${suffix}`.toUpperCase();
+const caseRef = `e2e-case-${suffix}`;
+/** Features whose routes must exist (CUSTOS_E2E_REQUIRE=plates,traffic); others are skipped when missing. */
+const REQUIRED = new Set((process.env['CUSTOS_E2E_REQUIRE'] ?? '').split(',').map((f) => f.trim()).filter(Boolean));
 const requestObject = `e2e-entry-${suffix}`;
 
 // ---------------------------------------------------------------------------------------------
@@ -122,6 +137,8 @@ const fail = (/** @type {string} */ message) => {
 
 /** @type {{name: string, ms: number, ok: boolean}[]} */
 const results = [];
+/** @type {string[]} */
+const skipped = [];
 /** @type {string[]} */
 const cspViolations = [];
 /** @type {string[]} */
@@ -206,6 +223,49 @@ async function apiGet(/** @type {Page} */ page, /** @type {string} */ apiPath) {
     }
     return { status: r.status, body };
   }, apiPath);
+}
+
+/**
+ * Runs a step of `feature` when `probe` (a GET path of that feature) does not answer 404; a
+ * server without the feature's routes skips it, unless the feature is required.
+ */
+async function featureStep(/** @type {string} */ feature, /** @type {Page} */ page, /** @type {string} */ probe, /** @type {string} */ name, /** @type {() => Promise<void>} */ body) {
+  if (!REQUIRED.has(feature)) {
+    const { status } = await apiGet(page, probe);
+    if (status === 404) {
+      skipped.push(name);
+      process.stdout.write(`[ SKIP ] ${name} (GET ${probe} answers 404: the server has no ${feature} routes)\n`);
+      return;
+    }
+  }
+  await step(name, body);
+}
+
+/**
+ * Approves the row of `table` whose `attr` is `value` (four eyes: someone else's), waits for it
+ * to show `status` and checks that it names the supervisor who decided.
+ * @param {Page} page @param {import('playwright-core').Locator} table
+ */
+async function approveRow(page, table, /** @type {string} */ attr, /** @type {string} */ value, /** @type {string} */ status, /** @type {string} */ statusLine) {
+  const row = table.locator(`tr[${attr}="${value}"]`);
+  await row.getByRole('button', { name: /^Approve/ }).click();
+  await table.locator(`tr[${attr}="${value}"][data-status="${status}"]`).waitFor()
+    .catch(async () => fail(`approving ${value} failed: ${await page.locator(statusLine).textContent()}`));
+  if (!((await row.textContent()) ?? '').includes(supervisor.username)) fail(`${value}, approved, does not name the supervisor who decided`);
+}
+
+/** On the Plates page: proposes a hotlist entry citing the e2e legal basis. */
+async function proposeHotlistEntry(/** @type {Page} */ page, /** @type {string} */ plate, /** @type {string} */ label, /** @type {string} */ reason) {
+  await page.getByRole('navigation', { name: 'Plate sections' }).getByRole('link', { name: 'Hotlist' }).click();
+  const propose = page.getByRole('form', { name: 'Propose a hotlist entry' });
+  await propose.getByLabel('Plate (whole, no wildcards)', { exact: true }).fill(plate);
+  await propose.getByLabel('Label (how the hit is shown)', { exact: true }).fill(label);
+  await propose.getByLabel('Legal basis', { exact: true }).selectOption(basisRef);
+  await propose.getByLabel('Reason, for the deciding supervisor', { exact: true }).fill(reason);
+  await propose.getByRole('button', { name: 'Propose entry' }).click();
+  const row = page.getByRole('table', { name: 'Plate hotlist' }).locator(`tr[data-plate="${plate}"]`);
+  await row.waitFor().catch(async () => fail(`proposing ${plate} failed: ${await page.locator('#propose-status').textContent()}`));
+  return row;
 }
 
 /** Opens a page through the navigation bar, as a user would. */
@@ -299,6 +359,8 @@ try {
     await form.getByLabel('Reference', { exact: true }).fill(basisRef);
     await form.getByLabel('Issuing authority', { exact: true }).fill('Public prosecutor (e2e test)');
     await form.getByLabel('Enrolling a person on a watchlist').check();
+    await form.getByLabel('Querying plate reads').check();
+    await form.getByLabel('Putting a plate on a hotlist').check();
     await form.getByRole('button', { name: 'Add legal basis' }).click();
     await page.getByRole('table', { name: 'Legal bases' }).locator(`tr[data-reference="${basisRef}"][data-status="in_force"]`).waitFor()
       .catch(async () => fail(`the legal basis did not appear in force: ${await page.locator('#add-basis-status').textContent()}`));
@@ -340,6 +402,35 @@ try {
       .catch(async () => fail(`the request is not pending: ${await page.locator('#request-status').textContent()}`));
     if (await row.getByRole('button', { name: /^Approve/ }).count()) fail('the investigator is offered to approve');
     if (await page.getByRole('form', { name: 'Add a legal basis' }).count()) fail('the investigator is offered the admin form');
+  });
+
+  await featureStep('plates', page, '/api/plates/hotlist', 'investigator: plate query needs a case; lists reads; proposes a hotlist entry', async () => {
+    await openFromNav(page, 'Plates');
+    await page.getByText('Recorded in the audit log.').waitFor();
+    const form = page.getByRole('form', { name: 'Plate query' });
+    const status = page.locator('#query-status');
+    await form.getByRole('button', { name: 'Query reads' }).click();
+    await page.locator('#query-status[role="alert"]').filter({ hasText: 'case reference' }).waitFor()
+      .catch(async () => fail(`no refusal without a case reference: ${await status.textContent()}`));
+    const api = await apiGet(page, `/api/plates/reads?legal_basis=${encodeURIComponent(basisRef)}`);
+    if (api.status !== 400 || !/case reference/.test(api.body?.error?.message ?? '')) fail(`GET /api/plates/reads without a case answered ${api.status} ${JSON.stringify(api.body)}`);
+    await form.getByLabel('Case reference', { exact: true }).fill(caseRef);
+    await form.getByLabel('Legal basis', { exact: true }).selectOption(basisRef);
+    await form.getByRole('button', { name: 'Query reads' }).click();
+    await page.locator('#query-status.ok, #query-status.error').waitFor();
+    if (await page.locator('#query-status.error').count()) fail(`the query failed: ${await status.textContent()}`);
+    const rows = page.getByRole('table', { name: 'Plate reads' }).locator('tbody tr[data-read]');
+    console.log(`ui_e2e:   ${await status.textContent()}`);
+    if (REQUIRED.has('plates')) {
+      if ((await rows.count()) === 0) fail('the query listed no reads');
+      await page.waitForFunction(() => {
+        const img = /** @type {HTMLImageElement | null} */ (document.querySelector('img.plate-crop'));
+        return img !== null && img.complete && img.naturalWidth > 0;
+      }, undefined, { timeout: 10_000 }).catch(() => fail('the first read\'s crop (with case and legal basis) did not load'));
+    }
+    const row = await proposeHotlistEntry(page, investigatorPlate, 'e2e: vehicle sought', 'e2e: witness statement');
+    if ((await row.getAttribute('data-status')) !== 'pending') fail(`the proposal is ${await row.getAttribute('data-status')}, not pending`);
+    if (await row.getByRole('button', { name: /^Approve/ }).count()) fail('the investigator is offered to approve a hotlist entry');
   });
 
   await step('investigator: event search answers', async () => {
@@ -427,11 +518,16 @@ try {
     const own = table.locator(`tr[data-object="e2e-own-${suffix}"]`);
     await own.waitFor().catch(async () => fail(`the supervisor's own request failed: ${await page.locator('#request-status').textContent()}`));
     if (!(await own.getByRole('button', { name: /^Approve/ }).isDisabled())) fail('the supervisor may approve their own request');
-    const theirs = table.locator(`tr[data-object="${requestObject}"]`);
-    await theirs.getByRole('button', { name: /^Approve/ }).click();
-    await table.locator(`tr[data-object="${requestObject}"][data-status="approved"]`).waitFor()
-      .catch(async () => fail(`approving failed: ${await page.locator('#approvals-status').textContent()}`));
-    if (!((await theirs.textContent()) ?? '').includes(supervisor.username)) fail('the approved request does not name the supervisor who decided');
+    await approveRow(page, table, 'data-object', requestObject, 'approved', '#approvals-status');
+    await logOut(page);
+  });
+
+  await featureStep('plates', page, '/api/plates/hotlist', 'supervisor: approves the investigator\'s hotlist entry, not its own', async () => {
+    await logIn(page, supervisor);
+    await openFromNav(page, 'Plates');
+    const own = await proposeHotlistEntry(page, supervisorPlate, 'e2e: own entry', 'e2e: four eyes');
+    if (!(await own.getByRole('button', { name: /^Approve/ }).isDisabled())) fail('the supervisor may approve its own hotlist entry');
+    await approveRow(page, page.getByRole('table', { name: 'Plate hotlist' }), 'data-plate', investigatorPlate, 'active', '#hotlist-status');
     await logOut(page);
   });
 
@@ -448,6 +544,37 @@ try {
     await first.click();
     if ((await first.getAttribute('aria-pressed')) !== 'true') fail('clicking a live tile did not enlarge it');
     await page.keyboard.press('Escape');
+  });
+
+  await featureStep('traffic', page, '/api/traffic/counts', 'operator: traffic counts as bars, speeds marked advisory', async () => {
+    await openFromNav(page, 'Traffic');
+    const status = page.locator('#traffic-status');
+    await page.waitForFunction(() => /vehicles at|no vehicle counting line|No camera/.test(document.querySelector('#traffic-status')?.textContent ?? '') || document.querySelector('#traffic-status.error') !== null, undefined, { timeout: 15_000 })
+      .catch(async () => fail(`the traffic page did not load: ${await status.textContent()}`));
+    if (await page.locator('#traffic-status.error').count()) fail(`the traffic page shows an error: ${await status.textContent()}`);
+    const bars = await page.locator('svg.chart rect.bar').count();
+    console.log(`ui_e2e:   ${await status.textContent()}; ${bars} bar segments`);
+    if (REQUIRED.has('traffic') && bars === 0) fail('the traffic chart has no bars');
+    await page.getByText(/Speeds are advisory/).waitFor().catch(() => fail('the traffic page does not say that speeds are advisory'));
+  });
+
+  await featureStep('plates', page, '/api/plates/hits', 'operator: the plates page shows the hits; a rejection needs a reason', async () => {
+    await openFromNav(page, 'Plates');
+    const tabs = await page.getByRole('navigation', { name: 'Plate sections' }).getByRole('link').allTextContents();
+    if (tabs.join(',') !== 'Hits') fail(`the operator is offered the plate tabs ${tabs.join(', ')}, not only Hits`);
+    const lead = page.locator('li[data-hit][data-status="lead"]').first();
+    await lead.waitFor({ timeout: 10_000 }).catch(() => (REQUIRED.has('plates') ? fail('no open lead among the plate hits') : undefined));
+    if (!(await lead.count())) return;
+    const id = await lead.getAttribute('data-hit');
+    await lead.getByRole('button', { name: /^Reject/ }).click();
+    const reasonForm = lead.locator('form.reason-form');
+    await reasonForm.getByRole('button', { name: 'Reject' }).click();
+    await page.locator('#hits-status[role="alert"]').filter({ hasText: 'Give a reason' }).waitFor().catch(() => fail('rejecting a hit without a reason was not refused'));
+    await reasonForm.getByRole('textbox').fill('e2e: the crop shows another plate');
+    await reasonForm.getByRole('button', { name: 'Reject' }).click();
+    await page.locator(`#hits-status.ok`).waitFor().catch(async () => fail(`rejecting the hit failed: ${await page.locator('#hits-status').textContent()}`));
+    const after = await apiGet(page, '/api/plates/hits?status=rejected');
+    if (!(after.body?.hits ?? []).some((/** @type {{id: string}} */ x) => x.id === id)) fail(`hit ${id} is not rejected on the server`);
   });
 
   await step('operator: a live event arrives in the alerts feed within 60 s', async () => {
@@ -497,7 +624,7 @@ try {
   await step('viewer: admin pages and policy refused, GET /api/users and /api/policy are 403', async () => {
     await logIn(page, viewer);
     const nav = page.getByRole('navigation', { name: 'Main' });
-    for (const hidden of ['Users', 'Cameras', 'Playback', 'Alerts', 'Policy', 'Audit log']) {
+    for (const hidden of ['Users', 'Cameras', 'Playback', 'Alerts', 'Policy', 'Audit log', 'Plates', 'Traffic']) {
       if (await nav.getByRole('link', { name: hidden, exact: true }).count()) fail(`the viewer's navigation offers ${hidden}`);
     }
     for (const adminPath of ['admin/users', 'admin/cameras']) {
@@ -526,6 +653,6 @@ try {
 const passed = results.filter((r) => r.ok).length;
 const failed = results.length - passed;
 console.log(`ui_e2e: total ${Date.now() - t0} ms`);
-console.log(`${passed} passed, ${failed} failed`);
+console.log(`${passed} passed, ${failed} failed${skipped.length ? `, ${skipped.length} skipped` : ''}`);
 if (exitCode === 0 && failed === 0) fs.rmSync(SHOTS, { recursive: true, force: true });
 process.exit(exitCode || (failed ? 1 : 0));

@@ -3,7 +3,7 @@
 import { getJson, withQuery } from '../api';
 import { loadCameras, type PageContext } from '../context';
 import { append, clear, h } from '../dom';
-import { eventTypeText, formatTime } from '../format';
+import { eventDetails, eventTypeText, formatTime } from '../format';
 import { may } from '../nav';
 import { addAlert, parseDroppedData, parseEventData, reconnectDelayMs, snapshotUrl, type StreamState } from '../sse';
 import type { Camera, CustosEvent, EventPage } from '../types';
@@ -12,8 +12,9 @@ const MAX_ALERTS = 200;
 
 export function alertItem(event: CustosEvent, cameraName: string, showSnapshot: boolean): HTMLLIElement {
   if (event.type === 'face_match') return matchItem(event, cameraName, showSnapshot);
+  if (event.type === 'plate_hit') return plateHitItem(event, cameraName, showSnapshot);
   const url = showSnapshot ? snapshotUrl(event) : null;
-  const details = [event.zone ? `zone ${event.zone}` : '', event.direction ? `direction ${event.direction}` : '', `score ${event.score.toFixed(2)}`, `track ${event.track_id}`].filter(Boolean).join(' · ');
+  const details = eventDetails(event);
   return h(
     'li',
     { class: `alert type-${event.type}`, 'data-event-id': event.id },
@@ -28,21 +29,47 @@ export function alertItem(event: CustosEvent, cameraName: string, showSnapshot: 
   );
 }
 
-/** A watchlist match: a lead to verify on the Face matches page, never a decision. */
-function matchItem(event: CustosEvent, cameraName: string, showCrop: boolean): HTMLLIElement {
+/**
+ * A lead a person must verify, never a decision: a watchlist match (verified on the Face
+ * matches page) or a plate hit (on the Plates page's hits), with its stored crop.
+ */
+function leadItem(event: CustosEvent, cameraName: string, showCrop: boolean, lead: { title: string; alt: string; imgClass: string; meta: (string | Node)[]; details: string; href: string }): HTMLLIElement {
   const url = showCrop ? snapshotUrl(event) : null;
   return h(
     'li',
-    { class: 'alert type-face_match', 'data-event-id': event.id },
-    url ? h('img', { class: 'snapshot', src: url, alt: `Face seen at ${cameraName}`, loading: 'lazy' }) : h('div', { class: 'snapshot none', 'aria-hidden': 'true', text: '—' }),
+    { class: `alert type-${event.type}`, 'data-event-id': event.id },
+    url ? h('img', { class: `snapshot ${lead.imgClass}`.trim(), src: url, alt: lead.alt, loading: 'lazy' }) : h('div', { class: 'snapshot none', 'aria-hidden': 'true', text: '—' }),
     h(
       'div',
       { class: 'alert-body' },
-      h('div', { class: 'alert-title' }, h('strong', { text: `Watchlist: ${event.watchlist_label ?? event.label} ` }), h('span', { class: 'type-tag lead', text: 'lead — verify' })),
-      h('div', { class: 'alert-meta' }, h('time', { datetime: new Date(event.time_ms).toISOString(), text: formatTime(event.time_ms) }), ` · ${cameraName}`),
-      h('div', { class: 'muted small' }, `score ${event.score.toFixed(3)} · `, h('a', { href: '/matches', text: 'confirm or reject' })),
+      h('div', { class: 'alert-title' }, h('strong', { text: `${lead.title} ` }), h('span', { class: 'type-tag lead', text: 'lead — verify' })),
+      h('div', { class: 'alert-meta' }, h('time', { datetime: new Date(event.time_ms).toISOString(), text: formatTime(event.time_ms) }), ` · ${cameraName}`, ...lead.meta),
+      h('div', { class: 'muted small' }, `${lead.details} · `, h('a', { href: lead.href, text: 'confirm or reject' })),
     ),
   );
+}
+
+function matchItem(event: CustosEvent, cameraName: string, showCrop: boolean): HTMLLIElement {
+  return leadItem(event, cameraName, showCrop, {
+    title: `Watchlist: ${event.watchlist_label ?? event.label}`,
+    alt: `Face seen at ${cameraName}`,
+    imgClass: '',
+    meta: [],
+    details: `score ${event.score.toFixed(3)}`,
+    href: '/matches',
+  });
+}
+
+/** A plate read that matched a hotlist entry: compare the crop with the entry before acting. */
+function plateHitItem(event: CustosEvent, cameraName: string, showCrop: boolean): HTMLLIElement {
+  return leadItem(event, cameraName, showCrop, {
+    title: `Hotlist: ${event.watchlist_label || 'hotlist entry'}`,
+    alt: `Plate read at ${cameraName}`,
+    imgClass: 'plate-crop-alert',
+    meta: [' · plate read ', h('span', { class: 'plate', text: event.plate ?? '?' })],
+    details: `confidence ${event.score.toFixed(2)} · a read can be wrong: compare the crop with the entry`,
+    href: '/plates?tab=hits',
+  });
 }
 
 const STATE_TEXT: Record<StreamState, string> = {

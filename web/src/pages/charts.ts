@@ -1,74 +1,13 @@
 // Counts over time per label (GET /api/stats/counts) as a stacked SVG bar chart.
 
 import { errorMessage, getJson } from '../api';
-import { band, countAxis, countToY, labelTotals, stackCounts } from '../chart';
+import { BUCKETS, colourAssigner, labelTotals, RANGES } from '../chart';
+import { chosenRange, drawStackedBars, legendItem } from '../chart_svg';
 import { loadCameras, type PageContext } from '../context';
-import { append, clear, h, setStatus, statusLine, svg } from '../dom';
+import { append, clear, h, setStatus, statusLine } from '../dom';
 import { eventTypeText, formatTime } from '../format';
-import { tickLabel, timeTicks } from '../timeline';
+import { field } from '../forms';
 import { EVENT_TYPES, type Counts } from '../types';
-
-const BUCKETS: readonly [number, string][] = [
-  [60, '1 minute'],
-  [300, '5 minutes'],
-  [900, '15 minutes'],
-  [3600, '1 hour'],
-  [21600, '6 hours'],
-  [86400, '1 day'],
-];
-const RANGES: readonly [number, string][] = [
-  [3600, 'last hour'],
-  [6 * 3600, 'last 6 hours'],
-  [24 * 3600, 'last 24 hours'],
-  [7 * 24 * 3600, 'last 7 days'],
-];
-const MAX_BUCKETS = 1000;
-const PALETTE_SIZE = 8;
-
-function field(id: string, label: string, control: HTMLElement): HTMLElement {
-  control.id = id;
-  return h('div', { class: 'field' }, h('label', { for: id, text: label }), control);
-}
-
-function drawChart(counts: Counts, labels: readonly string[], colour: (label: string) => number): SVGSVGElement {
-  const W = 900;
-  const H = 320;
-  const M = { left: 44, right: 12, top: 12, bottom: 28 };
-  const w = W - M.left - M.right;
-  const ih = H - M.top - M.bottom;
-  const stacked = stackCounts(counts, labels);
-  const max = Math.max(0, ...stacked.map((b) => b.total));
-  const axis = countAxis(max, 5);
-  const chart = svg('svg', { class: 'chart', viewBox: `0 0 ${W} ${H}`, role: 'img', 'aria-label': `Counts of ${eventTypeText(counts.type)} events per ${counts.bucket_ms / 60000} min, per label` });
-  const plot = svg('g', { transform: `translate(${M.left},${M.top})` });
-  chart.appendChild(plot);
-  for (const t of axis.ticks) {
-    const y = countToY(t, axis.top, ih);
-    plot.appendChild(svg('line', { class: 'grid', x1: 0, x2: w, y1: y, y2: y }));
-    plot.appendChild(svg('text', { class: 'tick-label', x: -6, y: y + 4, 'text-anchor': 'end' }, String(t)));
-  }
-  stacked.forEach((bucket, i) => {
-    const { x, width } = band(i, stacked.length, w);
-    for (const seg of bucket.segments) {
-      const y1 = countToY(seg.y1, axis.top, ih);
-      const y0 = countToY(seg.y0, axis.top, ih);
-      plot.appendChild(
-        svg('rect', { class: `bar series-${colour(seg.label)}`, x, y: y1, width, height: Math.max(0, y0 - y1) },
-          svg('title', {}, `${formatTime(bucket.start_ms)}: ${seg.count} ${seg.label}`)),
-      );
-    }
-  });
-  const span = counts.buckets.length * counts.bucket_ms;
-  const start = counts.buckets[0]?.start_ms ?? counts.from_ms;
-  const { step_ms, ticks } = timeTicks(start, start + span, 8, -new Date(start).getTimezoneOffset() * 60_000);
-  for (const t of ticks) {
-    const x = span > 0 ? ((t - start) / span) * w : 0;
-    plot.appendChild(svg('line', { class: 'tick', x1: x, x2: x, y1: ih, y2: ih + 4 }));
-    plot.appendChild(svg('text', { class: 'tick-label', x, y: ih + 18, 'text-anchor': 'middle' }, tickLabel(t, step_ms)));
-  }
-  plot.appendChild(svg('line', { class: 'axis', x1: 0, x2: w, y1: ih, y2: ih }));
-  return chart;
-}
 
 export function renderCharts(root: HTMLElement, _ctx: PageContext): () => void {
   const camera = h('select', { name: 'camera' }, h('option', { value: '', text: 'All cameras' }));
@@ -85,11 +24,7 @@ export function renderCharts(root: HTMLElement, _ctx: PageContext): () => void {
 
   let counts: Counts | null = null;
   const hidden = new Set<string>();
-  const colours = new Map<string, number>();
-  const colour = (label: string): number => {
-    if (!colours.has(label)) colours.set(label, colours.size % PALETTE_SIZE);
-    return colours.get(label) ?? 0;
-  };
+  const colour = colourAssigner();
   let stopped = false;
 
   const draw = (): void => {
@@ -97,31 +32,17 @@ export function renderCharts(root: HTMLElement, _ctx: PageContext): () => void {
     clear(legend);
     if (!counts) return;
     const totals = labelTotals(counts);
-    for (const label of counts.labels) {
-      const id = `lg-${label.replace(/[^A-Za-z0-9_-]/g, '_')}`;
-      const box = h('input', { type: 'checkbox', id, checked: !hidden.has(label) });
-      box.addEventListener('change', () => {
-        if (box.checked) hidden.delete(label);
-        else hidden.add(label);
-        draw();
-      });
-      legend.appendChild(h('li', {}, box, h('label', { for: id }, h('span', { class: `swatch series-${colour(label)}`, 'aria-hidden': 'true' }), `${label} (${totals[label] ?? 0})`)));
-    }
+    for (const label of counts.labels) legend.appendChild(legendItem(label, `${label} (${totals[label] ?? 0})`, colour(label), hidden, draw));
     const shown = counts.labels.filter((l) => !hidden.has(l));
-    chartBox.appendChild(drawChart(counts, shown, colour));
+    chartBox.appendChild(drawStackedBars(counts, shown, colour, `Counts of ${eventTypeText(counts.type)} events per ${counts.bucket_ms / 60000} min, per label`));
   };
 
   const load = async (): Promise<void> => {
-    const bucketS = Number(bucket.value);
-    const rangeS = Number(range.value);
-    if (rangeS / bucketS > MAX_BUCKETS) {
-      setStatus(status, 'error', `That gives ${Math.ceil(rangeS / bucketS)} buckets; the server draws at most ${MAX_BUCKETS}. Choose a larger bucket or a shorter range.`);
-      return;
-    }
-    const to = Date.now();
+    const chosen = chosenRange(bucket, range, status);
+    if (!chosen) return;
     setStatus(status, 'info', 'Loading…');
     try {
-      const answer = await getJson<Counts>('/api/stats/counts', { camera: camera.value, type: type.value, bucket_s: bucketS, from: to - rangeS * 1000, to });
+      const answer = await getJson<Counts>('/api/stats/counts', { camera: camera.value, type: type.value, ...chosen });
       if (stopped) return;
       counts = answer;
       const total = Object.values(labelTotals(answer)).reduce((a, b) => a + b, 0);

@@ -7,6 +7,7 @@ import { errorMessage, getJson, postJson } from '../api';
 import { loadCameras, type PageContext } from '../context';
 import { append, clear, h, setStatus, statusLine } from '../dom';
 import { formatTime, fromLocalInput, toLocalInput } from '../format';
+import { askReason, field } from '../forms';
 import {
   ACTS,
   actText,
@@ -56,11 +57,6 @@ function window_(start: number, end: number): string {
   return `${formatTime(start)} – ${formatTime(end)}`;
 }
 
-function field(id: string, label: string, control: HTMLElement, hint?: string): HTMLElement {
-  control.id = id;
-  return h('div', { class: 'field' }, h('label', { for: id, text: label }), control, hint ? h('span', { class: 'hint', text: hint }) : null);
-}
-
 function checkboxGroup(legend: string, name: string, items: readonly (readonly [string, string])[], hint: string): { box: HTMLFieldSetElement; values: () => string[]; reset: () => void } {
   const inputs = items.map(([value]) => h('input', { type: 'checkbox', name, value, id: `${name}-${value}` }));
   const box = h(
@@ -98,42 +94,6 @@ export function renderPolicy(root: HTMLElement, ctx: PageContext): () => void {
   const facesBody = h('tbody');
   const assembliesBody = h('tbody');
   const holdsBody = h('tbody');
-
-  /**
-   * Replaces `cell`'s buttons with a small form asking for a reason; runs `act` with it.
-   * A refusal shows in `status` verbatim and keeps the form for another try.
-   */
-  const askReason = (cell: HTMLElement, what: string, confirmText: string, status: HTMLElement, act: (reason: string) => Promise<void>): void => {
-    const saved = [...cell.childNodes];
-    const id = `reason-${Math.random().toString(36).slice(2, 10)}`;
-    const input = h('input', { id, name: 'reason', required: true, autocomplete: 'off', class: 'reason' });
-    const confirm = h('button', { type: 'submit', class: 'danger', text: confirmText });
-    const cancel = h('button', { type: 'button', class: 'secondary', text: 'Cancel' });
-    const form = h('form', { class: 'reason-form', 'aria-label': what }, h('label', { for: id, text: `Reason (${what})` }), input, h('div', { class: 'row' }, confirm, cancel));
-    cancel.addEventListener('click', () => {
-      clear(cell);
-      append(cell, ...saved);
-    });
-    form.addEventListener('submit', (event) => {
-      event.preventDefault();
-      const reason = input.value.trim();
-      if (!reason) {
-        setStatus(status, 'error', 'Give a reason: it is recorded in the audit log.');
-        input.focus();
-        return;
-      }
-      confirm.disabled = true;
-      setStatus(status, 'info', 'Sending…');
-      act(reason)
-        .catch((error: unknown) => setStatus(status, 'error', errorMessage(error)))
-        .finally(() => {
-          confirm.disabled = false;
-        });
-    });
-    clear(cell);
-    cell.appendChild(form);
-    input.focus();
-  };
 
   const button = (text: string, label: string, kind: 'danger' | 'secondary' | '' = 'secondary'): HTMLButtonElement =>
     h('button', { type: 'button', ...(kind ? { class: kind } : {}), text, 'aria-label': label });
