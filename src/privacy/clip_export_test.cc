@@ -170,12 +170,7 @@ class ClipExportTest : public ::testing::Test {
   }
   static void TearDownTestSuite() {
     if (dir_ == nullptr) return;
-    std::error_code error;
-    // CUSTOS_KEEP_TEST_FILES=1 keeps the clips and exports for a look.
-    if (std::getenv("CUSTOS_KEEP_TEST_FILES") == nullptr)
-      fs::remove_all(*dir_, error);
-    else
-      std::printf("test files kept in %s\n", dir_->c_str());
+    RemoveTestFiles(dir_->string());  // CUSTOS_KEEP_TEST_FILES=1 keeps the clips and exports.
     delete dir_;
     dir_ = nullptr;
   }

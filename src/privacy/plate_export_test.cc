@@ -151,12 +151,7 @@ class PlateVideoTest : public ::testing::Test {
   }
   static void TearDownTestSuite() {
     if (dir_ == nullptr) return;
-    std::error_code error;
-    // CUSTOS_KEEP_TEST_FILES=1 keeps the video and the exports for a look.
-    if (std::getenv("CUSTOS_KEEP_TEST_FILES") == nullptr)
-      fs::remove_all(*dir_, error);
-    else
-      std::printf("test files kept in %s\n", dir_->c_str());
+    RemoveTestFiles(dir_->string());  // CUSTOS_KEEP_TEST_FILES=1 keeps the video and exports.
     delete dir_;
     delete plates_;
     dir_ = nullptr;

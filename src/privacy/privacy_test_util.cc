@@ -1,6 +1,8 @@
 #include "privacy/privacy_test_util.h"
 
 #include <algorithm>
+#include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <opencv2/imgcodecs.hpp>
@@ -57,6 +59,15 @@ absl::StatusOr<plate::TextDetector*> TestTextDetector() {
     return d->release();
   }();
   return detector;
+}
+
+void RemoveTestFiles(const std::string& dir) {
+  if (std::getenv("CUSTOS_KEEP_TEST_FILES") != nullptr) {
+    std::printf("test files kept in %s\n", dir.c_str());
+    return;
+  }
+  std::error_code error;
+  fs::remove_all(dir, error);
 }
 
 std::vector<PlatePhoto> LoadPlatePhotos(const std::string& dir) {

@@ -27,6 +27,10 @@ absl::StatusOr<plate::TextDetector*> TestTextDetector();
   ASSERT_TRUE(var##_or.ok()) << var##_or.status();                                      \
   auto* const var = *var##_or
 
+// Removes the test folder `dir`, or with CUSTOS_KEEP_TEST_FILES=1 in the environment keeps it
+// for a look and prints where it is.
+void RemoveTestFiles(const std::string& dir);
+
 // A labelled road photo of ../shared/data/plates/us: NAME.jpg with NAME.txt holding
 // "file<TAB>x<TAB>y<TAB>w<TAB>h<TAB>PLATE" (docs/plates.md).
 struct PlatePhoto {

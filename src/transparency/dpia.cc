@@ -833,8 +833,10 @@ void Risks(const DpiaInput& input, const Facts& facts, Doc& d) {
       records ? FormatHours(facts.max_video_hours) : std::string("(none recorded)"),
       " | retention enforced and audited; events without identity; detection at low "
       "resolution; ",
-      input.face_blurring_available ? "faces blurred in exports and live view"
-                                    : "**no blurring yet in this build**",
+      !input.face_blurring_available ? "**no blurring yet in this build**"
+      : input.config.privacy.mask_plates
+          ? "faces and licence plates blurred in exports and live view"
+          : "faces blurred in exports and live view",
       " |");
 
   std::string r2_likelihood = "low";
@@ -1030,10 +1032,29 @@ void Safeguards(const DpiaInput& input, const Facts& facts, Doc& d) {
   d.Line("### 4.6 Privacy by default: blurring");
   d.Blank();
   if (input.face_blurring_available) {
-    d.Line(
-        "Faces are blurred in exported video and in live view for roles without clearance; "
-        "an unblurred export needs a supervisor's approval and a legal basis, and carries its "
-        "export id as a watermark.");
+    d.Line(input.config.privacy.mask_plates ? "Faces and licence plates are" : "Faces are",
+           " blurred in exported video and in live view for roles without clearance; "
+           "an unblurred export needs a supervisor's approval and a legal basis, and carries its "
+           "export id as a watermark.",
+           input.config.privacy.mask_plates
+               ? ""
+               : " Licence plates are **not** blurred (privacy.mask_plates is off in this "
+                 "configuration).");
+    const std::vector<std::string> plate_cameras = [&] {
+      std::vector<std::string> ids;
+      for (const config::CameraConfig& c : input.config.cameras) {
+        if (c.enabled && c.read_plates) ids.push_back(c.id);
+      }
+      return ids;
+    }();
+    if (!plate_cameras.empty()) {
+      d.Blank();
+      d.Line("Licence plates are read on ", absl::StrJoin(plate_cameras, ", "), "; reads are kept ",
+             FormatHours(input.config.retention.plate_reads_hours),
+             " and may only be searched with a case reference and a legal basis, each search "
+             "on record in the audit log before it is answered; hotlist entries need a "
+             "second person's approval and expire (docs/plates.md).");
+    }
   } else {
     d.Line(
         "**Not yet in force in this build:** faces are not blurred in live view or exports "

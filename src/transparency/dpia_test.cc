@@ -103,6 +103,17 @@ TEST(Dpia, RenderingIsAFunctionOfTheInput) {
   EXPECT_THAT(CameraRow(md, "plaza"), HasSubstr("Counting bicycles on the bridge"));
   EXPECT_THAT(CameraRow(md, "plaza"), HasSubstr("36 h"));
   EXPECT_THAT(md, Not(HasSubstr("pedestrian counts")));
+
+  // Blurring and plate reading as configured.
+  changed.face_blurring_available = true;
+  EXPECT_THAT(RenderDpiaMarkdown(changed), HasSubstr("Faces and licence plates are blurred"));
+  EXPECT_THAT(RenderDpiaMarkdown(changed), Not(HasSubstr("Licence plates are read on")));
+  changed.config.privacy.mask_plates = false;
+  changed.config.cameras[0].read_plates = true;
+  changed.config.retention.plate_reads_hours = 48;
+  const std::string plates = RenderDpiaMarkdown(changed);
+  EXPECT_THAT(plates, HasSubstr("Licence plates are **not** blurred"));
+  EXPECT_THAT(plates, HasSubstr("Licence plates are read on plaza; reads are kept 48 h"));
 }
 
 class DpiaWithPolicyTest : public ::testing::Test {
