@@ -217,10 +217,6 @@ absl::Status ApiServer::HandlePlates(const Route& route, const Caller& caller,
   plate::PlateStore& plates = *deps_.plates;
   const auth::Principal& actor = caller.principal;
   const std::string id(PathParam(route.path, req.path, "id"));
-  auto reason_of = [&req](std::string_view what) -> absl::StatusOr<std::string> {
-    CUSTOS_ASSIGN_OR_RETURN(json body, ParseRecord(req, {{"reason", ""}}, {}, what));
-    return RequiredString(body, "reason", what);
-  };
   switch (route.id) {
     case RouteId::kHotlist: {
       CUSTOS_ASSIGN_OR_RETURN(std::vector<plate::HotlistEntry> entries, hotlist.List());
@@ -259,13 +255,13 @@ absl::Status ApiServer::HandlePlates(const Route& route, const Caller& caller,
       return absl::OkStatus();
     }
     case RouteId::kRejectHotlist: {
-      CUSTOS_ASSIGN_OR_RETURN(std::string reason, reason_of("the rejection"));
+      CUSTOS_ASSIGN_OR_RETURN(std::string reason, RequiredReason(req, "the rejection"));
       CUSTOS_ASSIGN_OR_RETURN(plate::HotlistEntry entry, hotlist.Reject(actor, id, reason));
       WriteJson(res, 200, EntryJson(entry));
       return absl::OkStatus();
     }
     case RouteId::kWithdrawHotlist: {
-      CUSTOS_ASSIGN_OR_RETURN(std::string reason, reason_of("the withdrawal"));
+      CUSTOS_ASSIGN_OR_RETURN(std::string reason, RequiredReason(req, "the withdrawal"));
       CUSTOS_ASSIGN_OR_RETURN(plate::HotlistEntry entry, hotlist.Withdraw(actor, id, reason));
       WriteJson(res, 200, EntryJson(entry));
       return absl::OkStatus();
@@ -311,7 +307,7 @@ absl::Status ApiServer::HandlePlates(const Route& route, const Caller& caller,
       return absl::OkStatus();
     }
     case RouteId::kRejectPlateHit: {
-      CUSTOS_ASSIGN_OR_RETURN(std::string reason, reason_of("the rejection"));
+      CUSTOS_ASSIGN_OR_RETURN(std::string reason, RequiredReason(req, "the rejection"));
       CUSTOS_ASSIGN_OR_RETURN(plate::StoredHit hit, plates.RejectHit(actor, id, reason));
       WriteJson(res, 200, HitJson(hit));
       return absl::OkStatus();

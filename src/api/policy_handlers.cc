@@ -86,6 +86,11 @@ absl::StatusOr<std::string> RequiredString(const json& body, const char* key,
   return body[key].get<std::string>();
 }
 
+absl::StatusOr<std::string> RequiredReason(const httplib::Request& req, std::string_view what) {
+  CUSTOS_ASSIGN_OR_RETURN(json body, ParseRecord(req, {{"reason", ""}}, {}, what));
+  return RequiredString(body, "reason", what);
+}
+
 namespace {
 
 // Runs a record parser of policy_json.h over `merged`, turning its exceptions into a 400.
@@ -317,11 +322,6 @@ absl::Status ApiServer::HandlePolicyChange(const Route& route, const Caller& cal
   policy::PolicyEngine& engine = *deps_.policy;
   const auth::Principal& actor = caller.principal;
   const std::string id(PathParam(route.path, req.path, "id"));
-  // Revocations, rejections and releases take {"reason": "..."}.
-  auto reason_of = [&req](std::string_view what) -> absl::StatusOr<std::string> {
-    CUSTOS_ASSIGN_OR_RETURN(json body, ParseRecord(req, {{"reason", ""}}, {}, what));
-    return RequiredString(body, "reason", what);
-  };
   switch (route.id) {
     case RouteId::kAddLegalBasis: {
       CUSTOS_ASSIGN_OR_RETURN(
@@ -358,7 +358,7 @@ absl::Status ApiServer::HandlePolicyChange(const Route& route, const Caller& cal
       return absl::OkStatus();
     }
     case RouteId::kRevokeFaceAuthorisation: {
-      CUSTOS_ASSIGN_OR_RETURN(std::string reason, reason_of("the revocation"));
+      CUSTOS_ASSIGN_OR_RETURN(std::string reason, RequiredReason(req, "the revocation"));
       CUSTOS_RETURN_IF_ERROR(engine.RevokeFaceAuthorisation(actor, id, reason));
       WriteJson(res, 200, {{"id", id}, {"revoked", true}});
       return absl::OkStatus();
@@ -386,7 +386,7 @@ absl::Status ApiServer::HandlePolicyChange(const Route& route, const Caller& cal
       return absl::OkStatus();
     }
     case RouteId::kRevokeAssembly: {
-      CUSTOS_ASSIGN_OR_RETURN(std::string reason, reason_of("the revocation"));
+      CUSTOS_ASSIGN_OR_RETURN(std::string reason, RequiredReason(req, "the revocation"));
       CUSTOS_RETURN_IF_ERROR(engine.RevokeProtectedAssembly(actor, id, reason));
       WriteJson(res, 200, {{"id", id}, {"revoked", true}});
       return absl::OkStatus();
@@ -418,7 +418,7 @@ absl::Status ApiServer::HandlePolicyChange(const Route& route, const Caller& cal
       return absl::OkStatus();
     }
     case RouteId::kReject: {
-      CUSTOS_ASSIGN_OR_RETURN(std::string reason, reason_of("the rejection"));
+      CUSTOS_ASSIGN_OR_RETURN(std::string reason, RequiredReason(req, "the rejection"));
       CUSTOS_ASSIGN_OR_RETURN(policy::ApprovalRequest request, engine.Reject(actor, id, reason));
       WriteJson(res, 200, policy::ApprovalJson(request));
       return absl::OkStatus();
@@ -446,7 +446,7 @@ absl::Status ApiServer::HandlePolicyChange(const Route& route, const Caller& cal
       return absl::OkStatus();
     }
     case RouteId::kReleaseHold: {
-      CUSTOS_ASSIGN_OR_RETURN(std::string reason, reason_of("the release"));
+      CUSTOS_ASSIGN_OR_RETURN(std::string reason, RequiredReason(req, "the release"));
       CUSTOS_RETURN_IF_ERROR(engine.ReleaseEvidenceHold(actor, id, reason));
       WriteJson(res, 200, {{"id", id}, {"released", true}});
       return absl::OkStatus();

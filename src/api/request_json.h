@@ -24,4 +24,8 @@ absl::StatusOr<nlohmann::json> ParseRecord(const httplib::Request& req, const nl
 absl::StatusOr<std::string> RequiredString(const nlohmann::json& body, const char* key,
                                            std::string_view what);
 
+// The body {"reason": "..."} of a revocation, rejection, withdrawal or release: its reason,
+// required. Errors: kInvalidArgument as ParseRecord and RequiredString.
+absl::StatusOr<std::string> RequiredReason(const httplib::Request& req, std::string_view what);
+
 }  // namespace custos::api

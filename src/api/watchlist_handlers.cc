@@ -130,10 +130,6 @@ absl::Status ApiServer::HandleWatchlist(const Route& route, const Caller& caller
   const auth::Principal& actor = caller.principal;
   const int64_t now = deps_.clock->WallMs();
   const std::string id(PathParam(route.path, req.path, "id"));
-  auto reason_of = [&req](std::string_view what) -> absl::StatusOr<std::string> {
-    CUSTOS_ASSIGN_OR_RETURN(json body, ParseRecord(req, {{"reason", ""}}, {}, what));
-    return RequiredString(body, "reason", what);
-  };
   switch (route.id) {
     case RouteId::kWatchlist: {
       CUSTOS_ASSIGN_OR_RETURN(std::vector<watchlist::WatchlistEntry> entries, store.List());
@@ -218,13 +214,13 @@ absl::Status ApiServer::HandleWatchlist(const Route& route, const Caller& caller
       return absl::OkStatus();
     }
     case RouteId::kRejectWatchlist: {
-      CUSTOS_ASSIGN_OR_RETURN(std::string reason, reason_of("the rejection"));
+      CUSTOS_ASSIGN_OR_RETURN(std::string reason, RequiredReason(req, "the rejection"));
       CUSTOS_ASSIGN_OR_RETURN(watchlist::WatchlistEntry entry, store.Reject(actor, id, reason));
       WriteJson(res, 200, EntryJson(entry, now));
       return absl::OkStatus();
     }
     case RouteId::kWithdrawWatchlist: {
-      CUSTOS_ASSIGN_OR_RETURN(std::string reason, reason_of("the withdrawal"));
+      CUSTOS_ASSIGN_OR_RETURN(std::string reason, RequiredReason(req, "the withdrawal"));
       CUSTOS_ASSIGN_OR_RETURN(watchlist::WatchlistEntry entry, store.Withdraw(actor, id, reason));
       WriteJson(res, 200, EntryJson(entry, now));
       return absl::OkStatus();
@@ -284,8 +280,7 @@ absl::Status ApiServer::HandleMatches(const Route& route, const Caller& caller,
       return absl::OkStatus();
     }
     case RouteId::kRejectMatch: {
-      CUSTOS_ASSIGN_OR_RETURN(json body, ParseRecord(req, {{"reason", ""}}, {}, "the rejection"));
-      CUSTOS_ASSIGN_OR_RETURN(std::string reason, RequiredString(body, "reason", "the rejection"));
+      CUSTOS_ASSIGN_OR_RETURN(std::string reason, RequiredReason(req, "the rejection"));
       CUSTOS_ASSIGN_OR_RETURN(watchlist::StoredMatch match,
                               matches.Reject(caller.principal, id, reason));
       WriteJson(res, 200, MatchJson(match));
