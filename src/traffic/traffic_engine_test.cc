@@ -370,7 +370,7 @@ TEST(TrafficScene, HoldsAcrossNoiseDraws) {
       if (!calibrated) continue;
       // The wrong way is raised as soon as it is sure, 5 frames into the track and 50 m away:
       // its speed comes from a short, far window.
-      const Event& wrong = out.Of(EventType::kWrongWay)[0];
+      const Event wrong = out.Of(EventType::kWrongWay)[0];
       EXPECT_NEAR(wrong.speed_kmh, 50, 0.1 * 50);
       for (const Event& e : out.events) {
         const bool measured = e.type == EventType::kLineCross ||
