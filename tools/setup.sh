@@ -80,6 +80,16 @@ if [ ! -s var/data/vtest.mp4 ]; then
   mv var/data/vtest.mp4.part.mp4 var/data/vtest.mp4
 fi
 
+# The demo's road camera (plate reading, vehicle counts): cars from the labelled US road photos
+# of ../shared/data passing one at a time. Without that folder the demo runs without it.
+if [ ! -s var/data/road.mp4 ]; then
+  if [ -d ../shared/data/plates/us ]; then
+    tools/road_video.sh ../shared/data/plates/us var/data/road.mp4
+  else
+    echo "no ../shared/data/plates/us: the demo runs without its road camera"
+  fi
+fi
+
 # --- Web UI (web/ -> web/dist, served by the API server; docs/web.md) ---------------------
 step "Web UI (web/ -> web/dist)"
 # Rebuilt only when dist is missing or older than a source, package or lock file.

@@ -718,11 +718,23 @@ absl::Status ApiServer::HandleHealth(httplib::Response& res) {
     disks.push_back(
         {{"name", disk.name}, {"total_bytes", disk.total_bytes}, {"free_bytes", disk.free_bytes}});
   }
+  json plates = nullptr;
+  if (report.plates) {
+    const PlateReadingHealth& p = *report.plates;
+    plates = {{"crops_offered", p.crops_offered},
+              {"crops_dropped", p.crops_dropped},
+              {"crops_read", p.crops_read},
+              {"reads_stored", p.reads_stored},
+              {"hits", p.hits},
+              {"errors", p.errors},
+              {"last_error", p.last_error}};
+  }
   WriteJson(res, 200,
             {{"status", all_connected ? "ok" : "degraded"},
              {"time_ms", deps_.clock->WallMs()},
              {"cameras", std::move(cameras)},
-             {"disks", std::move(disks)}});
+             {"disks", std::move(disks)},
+             {"plates", std::move(plates)}});
   return absl::OkStatus();
 }
 

@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -91,9 +92,21 @@ struct DiskHealth {
   uint64_t free_bytes = 0;
 };
 
+// The node's plate reader (docs/plates.md "Live reading"), when a camera reads plates.
+struct PlateReadingHealth {
+  int64_t crops_offered = 0;  // Vehicle crops the cameras handed over.
+  int64_t crops_dropped = 0;  // Of those, dropped because the reader was behind.
+  int64_t crops_read = 0;
+  int64_t reads_stored = 0;
+  int64_t hits = 0;
+  int64_t errors = 0;
+  std::string last_error = {};
+};
+
 struct HealthReport {
   std::vector<CameraHealth> cameras = {};
   std::vector<DiskHealth> disks = {};
+  std::optional<PlateReadingHealth> plates = std::nullopt;  // None: no camera reads plates.
 };
 
 // A clip cut from the recordings into a temporary file, which the server streams and then

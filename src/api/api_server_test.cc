@@ -181,6 +181,7 @@ class ApiServerTest : public ::testing::Test {
     entrance.zones.push_back({.name = "door", .polygon = {}, .labels = {}, .loiter_s = 30});
     entrance.purpose = "safety at the main entrance";
     entrance.record.mode = config::RecordMode::kEvents;
+    entrance.read_plates = true;
     config::CameraConfig yard;
     yard.id = "yard";
     yard.name = "Yard";
@@ -325,7 +326,8 @@ class ApiServerTest : public ::testing::Test {
                        .frames_dropped = 3,
                        .reconnects = 1,
                        .last_frame_ms = kT0}},
-          .disks = {{.name = "recordings", .total_bytes = 1000, .free_bytes = 400}}};
+          .disks = {{.name = "recordings", .total_bytes = 1000, .free_bytes = 400}},
+          .plates = PlateReadingHealth{.crops_offered = 40, .crops_dropped = 2, .reads_stored = 5}};
     };
     deps.live = [this](const std::string& camera, int64_t after_seq,
                        int64_t timeout_ms) -> std::optional<LiveFrame> {
@@ -1006,7 +1008,10 @@ TEST_F(ApiServerTest, TrafficCountsGiveEverySeriesInEveryBucketWithMeanSpeeds) {
                             crossing(from + 3'000, "gate", "in", "car", 0),
                             crossing(from + 4'000, "gate", "out", "truck", 0),
                             crossing(from + 130'000, "gate", "out", "truck", 30),
-                            crossing(from + 5'000, "road", "in", "car", 70)})
+                            crossing(from + 5'000, "road", "in", "car", 70),
+                            // People are not traffic: not counted here.
+                            crossing(from + 6'000, "gate", "in", "person", 0),
+                            crossing(from + 7'000, "road", "out", "person", 0)})
                   .ok());
   const httplib::Headers session = WithSession(LoginAs(Role::kOperator));
   Reply reply = Call("GET",
@@ -1262,6 +1267,10 @@ TEST_F(ApiServerTest, PublicRegisterListsEveryCameraWithoutLogin) {
   EXPECT_EQ(entrance["capabilities"]["zones"], json::array({"door"}));
   EXPECT_EQ(entrance["capabilities"]["loitering_alerts"], true);
   EXPECT_EQ(entrance["capabilities"]["face_recognition"], false);
+  EXPECT_EQ(entrance["capabilities"]["plate_recognition"], true);
+  EXPECT_EQ(entrance["retention"]["plate_reads_hours"], 72);
+  EXPECT_EQ(doc["cameras"][1]["capabilities"]["plate_recognition"], false);
+  EXPECT_TRUE(doc["cameras"][1]["retention"]["plate_reads_hours"].is_null());
   EXPECT_EQ(entrance["purpose"], "safety at the main entrance");
   EXPECT_EQ(entrance["recording"], "events");
   EXPECT_TRUE(doc["cameras"][1]["purpose"].is_null());
@@ -1281,6 +1290,10 @@ TEST_F(ApiServerTest, HealthReportsTheProvidersNumbers) {
   EXPECT_EQ(doc["cameras"][0]["frames_dropped"], 3);
   EXPECT_EQ(doc["cameras"][0]["reconnects"], 1);
   EXPECT_EQ(doc["disks"][0]["free_bytes"], 400);
+  EXPECT_EQ(doc["plates"]["crops_offered"], 40);
+  EXPECT_EQ(doc["plates"]["crops_dropped"], 2);
+  EXPECT_EQ(doc["plates"]["reads_stored"], 5);
+  EXPECT_EQ(doc["plates"]["last_error"], "");
 }
 
 TEST_F(ApiServerTest, CreateRefusesMissingDependenciesAndStartTwiceIsAnError) {

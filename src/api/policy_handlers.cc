@@ -161,25 +161,27 @@ json ApiServer::PublicRegister() const {
     }
     const config::RetentionConfig& r = deps_.retention;
     const double events_days = camera.retention.events_days.value_or(r.events_days);
-    cameras.push_back({{"id", camera.id},
-                       {"name", camera.name},
-                       {"enabled", camera.enabled},
-                       {"location", LocationJson(camera.location)},
-                       {"purpose", camera.purpose.empty() ? json(nullptr) : json(camera.purpose)},
-                       {"recording", config::RecordModeName(camera.record.mode)},
-                       {"retention",
-                        {{"video_hours", camera.retention.video_hours.value_or(r.video_hours)},
-                         {"events_days", events_days},
-                         {"snapshots_days", camera.retention.snapshots_days.value_or(
-                                                r.snapshots_days.value_or(events_days))}}},
-                       {"legal_bases", std::move(legal)},
-                       {"capabilities",
-                        {{"object_detection", camera.enabled},
-                         {"zones", std::move(zones)},
-                         {"counting_lines", std::move(lines)},
-                         {"loitering_alerts", loitering},
-                         {"face_recognition", face},
-                         {"plate_recognition", false}}}});
+    cameras.push_back(
+        {{"id", camera.id},
+         {"name", camera.name},
+         {"enabled", camera.enabled},
+         {"location", LocationJson(camera.location)},
+         {"purpose", camera.purpose.empty() ? json(nullptr) : json(camera.purpose)},
+         {"recording", config::RecordModeName(camera.record.mode)},
+         {"retention",
+          {{"video_hours", camera.retention.video_hours.value_or(r.video_hours)},
+           {"events_days", events_days},
+           {"snapshots_days",
+            camera.retention.snapshots_days.value_or(r.snapshots_days.value_or(events_days))},
+           {"plate_reads_hours", camera.read_plates ? json(r.plate_reads_hours) : json(nullptr)}}},
+         {"legal_bases", std::move(legal)},
+         {"capabilities",
+          {{"object_detection", camera.enabled},
+           {"zones", std::move(zones)},
+           {"counting_lines", std::move(lines)},
+           {"loitering_alerts", loitering},
+           {"face_recognition", face},
+           {"plate_recognition", camera.enabled && camera.read_plates}}}});
   }
   json body = {{"operator", nullptr}, {"generated_ms", now}, {"cameras", std::move(cameras)}};
   if (!options_.register_operator.empty()) body["operator"] = options_.register_operator;

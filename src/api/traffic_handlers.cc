@@ -4,6 +4,7 @@
 
 #include <cmath>
 #include <map>
+#include <set>
 #include <string>
 #include <tuple>
 #include <vector>
@@ -31,6 +32,16 @@ absl::Status ApiServer::HandleTrafficCounts(const httplib::Request& req, httplib
   }
   CUSTOS_ASSIGN_OR_RETURN(std::vector<LineCrossingCount> counts,
                           deps_.events->CountLineCrossings(query, bucket_ms));
+  // Vehicles only: the camera's traffic.vehicle_labels (all cameras' without a camera). People
+  // crossing the same line are counted by /api/stats/counts, not here.
+  std::set<std::string> vehicles;
+  for (const config::CameraConfig& camera : deps_.cameras()) {
+    if (!query.camera.empty() && camera.id != query.camera) continue;
+    const std::vector<std::string> labels =
+        camera.traffic ? camera.traffic->vehicle_labels : config::TrafficConfig{}.vehicle_labels;
+    vehicles.insert(labels.begin(), labels.end());
+  }
+  std::erase_if(counts, [&](const LineCrossingCount& c) { return !vehicles.contains(c.label); });
 
   // One series per (line, direction, label) that occurs, in that order.
   using SeriesKey = std::tuple<std::string, std::string, std::string>;

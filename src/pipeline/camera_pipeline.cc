@@ -74,6 +74,7 @@ absl::StatusOr<track::TrackerOptions> TrackerOptionsFrom(const config::DetectorC
        {"new_track_thresh", [&](double v) { o.new_track_thresh = static_cast<float>(v); }},
        {"match_iou", [&](double v) { o.match_iou = static_cast<float>(v); }},
        {"low_match_iou", [&](double v) { o.low_match_iou = static_cast<float>(v); }},
+       {"duplicate_iou", [&](double v) { o.duplicate_iou = static_cast<float>(v); }},
        {"confirm_window_ms", [&](double v) { o.confirm_window_ms = static_cast<int64_t>(v); }},
        {"stationary_after_ms", [&](double v) { o.stationary_after_ms = static_cast<int64_t>(v); }},
        {"stationary_move_fraction",

@@ -562,6 +562,16 @@ api::HealthReport Server::Health() const {
                             .total_bytes = static_cast<uint64_t>(vfs.f_blocks) * vfs.f_frsize,
                             .free_bytes = static_cast<uint64_t>(vfs.f_bavail) * vfs.f_frsize});
   }
+  if (plate_service_ != nullptr) {
+    const plate::PlateServiceStats s = plate_service_->stats();
+    report.plates = api::PlateReadingHealth{.crops_offered = s.crops_offered,
+                                            .crops_dropped = s.crops_dropped,
+                                            .crops_read = s.crops_read,
+                                            .reads_stored = s.reads_stored,
+                                            .hits = s.hits,
+                                            .errors = s.errors,
+                                            .last_error = s.last_error};
+  }
   return report;
 }
 

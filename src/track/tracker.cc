@@ -37,6 +37,7 @@ absl::Status Validate(const TrackerOptions& o) {
   for (const auto& [name, value] : {std::pair<const char*, float>{"match_iou", o.match_iou},
                                     {"low_match_iou", o.low_match_iou},
                                     {"tentative_match_iou", o.tentative_match_iou},
+                                    {"duplicate_iou", o.duplicate_iou},
                                     {"searched_coverage", o.searched_coverage},
                                     {"stationary_move_fraction", o.stationary_move_fraction},
                                     {"snapshot_edge_penalty", o.snapshot_edge_penalty}}) {
@@ -216,11 +217,24 @@ absl::StatusOr<TrackerUpdate> Tracker::Update(const Detections& detections, int6
     e->searched = coverage >= options_.searched_coverage;
   }
 
+  // One object under two labels of its group (per-class NMS lets "car" and "truck" through
+  // for one vehicle): the lower score goes.
+  std::vector<char> duplicate(detections.size(), 0);
+  for (size_t i = 0; i < detections.size(); ++i) {
+    for (size_t j = 0; j < detections.size(); ++j) {
+      const Detection& a = detections[i];
+      const Detection& b = detections[j];
+      if (i == j || a.label == b.label || ClassGroup(a.label) != ClassGroup(b.label)) continue;
+      const bool weaker = b.score > a.score || (b.score == a.score && j < i);
+      if (weaker && IoU(a.box, b.box) >= options_.duplicate_iou) duplicate[i] = 1;
+    }
+  }
+
   std::vector<int> high;
   std::vector<int> low;
   for (size_t i = 0; i < detections.size(); ++i) {
     const Detection& d = detections[i];
-    if (!ValidBox(d.box) || !std::isfinite(d.score)) continue;
+    if (duplicate[i] || !ValidBox(d.box) || !std::isfinite(d.score)) continue;
     if (d.score >= options_.high_thresh) {
       high.push_back(static_cast<int>(i));
     } else if (d.score >= options_.low_thresh) {

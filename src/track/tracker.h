@@ -71,6 +71,11 @@ struct TrackerOptions {
   float low_match_iou = 0.5f;
   // Least IoU to match a tentative track (ByteTrack's "unconfirmed" stage).
   float tentative_match_iou = 0.3f;
+  // Two detections of one class group with different labels (a detector's NMS is per class:
+  // one vehicle often comes as "car" and "truck") that overlap at least this much are one
+  // object: the lower-scoring one is dropped before association, so it neither starts a
+  // second track nor is counted, read or alerted twice. Range (0, 1].
+  float duplicate_iou = 0.7f;
   // Last-chance match for confirmed and lost tracks left over after the IoU stages: a high
   // detection whose centre is within max_jump_heights track heights of the predicted centre
   // and whose height is within a factor max_jump_size_ratio of the track's. Recovers a track

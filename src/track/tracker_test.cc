@@ -390,6 +390,28 @@ TEST(Tracker, TracksMatchOnlyWithinTheirClassGroup) {
   EXPECT_NE(sim.started()[0].id, sim.started()[1].id);
 }
 
+TEST(Tracker, OneVehicleDetectedAsCarAndTruckIsOneTrack) {
+  Sim sim;
+  // Per-class NMS lets both through: the same vehicle as "car" and, a little shifted, "truck".
+  for (int i = 0; i < 8; ++i) {
+    const float x = 100 + 20.0f * static_cast<float>(i);
+    sim.Step(200, {Det("car", 0.8f, BoxF{x, 300, 240, 120}),
+                   Det("truck", 0.7f, BoxF{x + 8, 304, 236, 118})});
+  }
+  ASSERT_THAT(sim.started(), SizeIs(1));
+  EXPECT_EQ(sim.started()[0].label, "car");
+  // Two vehicles side by side that overlap a little are still two; so are a person and the
+  // bicycle it rides (different groups), however much they overlap.
+  Sim two;
+  for (int i = 0; i < 5; ++i) {
+    two.Step(200, {Det("car", 0.8f, BoxF{100, 300, 240, 120}),
+                   Det("truck", 0.8f, BoxF{280, 300, 240, 120}),
+                   Det("person", 0.8f, BoxF{600, 200, 60, 160}),
+                   Det("bicycle", 0.8f, BoxF{600, 240, 60, 130})});
+  }
+  EXPECT_THAT(two.started(), SizeIs(4));
+}
+
 // Paints each frame a different colour so the test can tell which frame a snapshot is from.
 cv::Mat Painted(int colour) {
   return cv::Mat(kFrame, CV_8UC3, cv::Scalar(colour, 255 - colour, 100));

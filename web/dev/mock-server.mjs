@@ -178,7 +178,8 @@ function health() {
       recording: { mode: 'continuous', active: c.connected, segments: segments.length, bytes: segments.reduce((a, s) => a + s.bytes, 0), packets_dropped: 0, error: '' },
     };
   });
-  return { status: cameras.every((c) => c.connected) ? 'ok' : 'degraded', time_ms: now, cameras, disks: [{ name: 'recordings', total_bytes: 500e9, free_bytes: 312e9 }] };
+  const plates = { crops_offered: 8 * PLATE_READS.length + 3, crops_dropped: 3, crops_read: 8 * PLATE_READS.length, reads_stored: PLATE_READS.length, hits: HITS.size, errors: 0, last_error: '' };
+  return { status: cameras.every((c) => c.connected) ? 'ok' : 'degraded', time_ms: now, cameras, disks: [{ name: 'recordings', total_bytes: 500e9, free_bytes: 312e9 }], plates };
 }
 
 // ---------------------------------------------------------------------------------------------

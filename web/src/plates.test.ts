@@ -11,6 +11,7 @@ import {
   plateQuery,
   platePattern,
   plateTabs,
+  readerSummary,
   type PlateQueryInput,
 } from './plates';
 
@@ -159,5 +160,22 @@ describe('plateTabs', () => {
     expect(plateTabs(investigator, 'hits').current).toBe('hits');
     expect(plateTabs(operator, 'query')).toEqual({ tabs: ['hits'], current: 'hits' });
     expect(plateTabs(who('v', 'viewer', VIEWER), null)).toEqual({ tabs: [], current: null });
+  });
+});
+
+describe('readerSummary', () => {
+  const healthy = { crops_offered: 40, crops_dropped: 0, crops_read: 40, reads_stored: 5, hits: 1, errors: 0, last_error: '' };
+  it('says when no camera reads plates', () => {
+    expect(readerSummary(null)).toEqual({ text: 'No camera reads plates on this server.', warn: false });
+    expect(readerSummary(undefined).warn).toBe(false);
+  });
+  it('counts what the reader did without a warning when it keeps up', () => {
+    expect(readerSummary(healthy)).toEqual({ text: 'Plate reader: 40 vehicle crops read, 5 reads stored, 1 hits since start.', warn: false });
+  });
+  it('warns with the share dropped when the reader falls behind, and with the last error', () => {
+    const behind = readerSummary({ ...healthy, crops_offered: 50, crops_dropped: 10, errors: 2, last_error: 'disk full' });
+    expect(behind.warn).toBe(true);
+    expect(behind.text).toContain('10 crops (20 %) dropped because the reader was behind');
+    expect(behind.text).toContain('2 errors, the last: disk full');
   });
 });

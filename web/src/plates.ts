@@ -80,7 +80,39 @@ export const HOTLIST_MAX_DAYS = 30;
 const DAY_MS = 24 * 3600_000;
 
 /** Characters a plate reader confuses (docs/plates.md), for the "max confusions" help. */
-export const LOOK_ALIKES: readonly string[] = ['0 O D Q', '1 I', '8 B', '5 S', '2 Z', '6 G', '4 A', '7 T'];
+/** The same groups as plate_match.cc's kGroups: a confusion is counted only within a group. */
+export const LOOK_ALIKES: readonly string[] = ['0 O D Q', '1 I J L T', '2 Z', '5 S', '6 G C', '8 B', '4 A', '7 T', 'E F'];
+
+/** GET /api/health `plates`: the node's plate reader since it started. */
+export interface PlateReaderHealth {
+  crops_offered: number;
+  crops_dropped: number;
+  crops_read: number;
+  reads_stored: number;
+  hits: number;
+  errors: number;
+  last_error: string;
+}
+
+/**
+ * One line about the plate reader for the hits page: what it did, and a warning when it drops
+ * vehicles (it is behind) or fails. `null`: no camera of this node reads plates.
+ */
+export function readerSummary(p: PlateReaderHealth | null | undefined): { text: string; warn: boolean } {
+  if (!p) return { text: 'No camera reads plates on this server.', warn: false };
+  const parts = [`Plate reader: ${p.crops_read} vehicle crops read, ${p.reads_stored} reads stored, ${p.hits} hits since start`];
+  let warn = false;
+  if (p.crops_dropped > 0) {
+    const share = p.crops_offered > 0 ? Math.round((100 * p.crops_dropped) / p.crops_offered) : 0;
+    parts.push(`${p.crops_dropped} crops (${share} %) dropped because the reader was behind: fewer frames vote on each plate`);
+    warn = true;
+  }
+  if (p.errors > 0) {
+    parts.push(`${p.errors} errors, the last: ${p.last_error}`);
+    warn = true;
+  }
+  return { text: `${parts.join('; ')}.`, warn };
+}
 
 export const CONFUSION_CHOICES: readonly (readonly [number, string])[] = [
   [0, '0 — every known character as given'],

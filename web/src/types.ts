@@ -1,5 +1,7 @@
 // Shapes of the Custos HTTP API (docs/api.md, docs/events.md). Readers ignore unknown keys.
 
+import type { PlateReaderHealth } from './plates';
+
 export interface ApiErrorBody {
   error: { code: string; message: string };
 }
@@ -58,6 +60,8 @@ export interface Health {
   time_ms: number;
   cameras: CameraHealth[];
   disks: { name: string; total_bytes: number; free_bytes: number }[];
+  /** The plate reader's counters; null when no camera reads plates. */
+  plates?: PlateReaderHealth | null;
 }
 
 export type EventType =

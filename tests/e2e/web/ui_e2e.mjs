@@ -35,6 +35,10 @@
 //       page shows the operator only the hits, and rejecting a hit needs a reason
 // A server without /api/plates or /api/traffic skips them, unless CUSTOS_E2E_REQUIRE lists
 // them (`plates,traffic`; `npm run e2e:mock` does), which also requires reads, bars and hits.
+// When the register lists a camera that reads plates (the demo's road camera, made from the
+// shared US road photos), reads, bars and hits are required too: the investigator waits for
+// the first read, puts its plate on the hotlist, and after the supervisor's approval the car's
+// next pass must become a hit on the operator's page (within 120 s each).
 // The operational roles form a ladder (docs/auth.md): the investigator may do all of this; the
 // operator does steps 4-5 to show that the role below works too.
 // No page may trigger a Content-Security-Policy violation or an uncaught exception. Exits 1 with a message naming the
@@ -122,10 +126,15 @@ const operator = { username: `e2e-operator-${suffix}`, password: randomBytes(18)
 const supervisor = { username: `e2e-supervisor-${suffix}`, password: randomBytes(18).toString('base64url'), role: 'supervisor' };
 const auditor = { username: `e2e-auditor-${suffix}`, password: randomBytes(18).toString('base64url'), role: 'auditor' };
 const basisRef = `E2E-${suffix}`;
-const investigatorPlate = `E${suffix}`.toUpperCase();
+/** The investigator's hotlist entry: a made-up plate, or one the server read (a live hit follows). */
+let investigatorPlate = `E${suffix}`.toUpperCase();
+/** Cameras the register says read plates (the demo's road camera): reads, counts and a hit are then required. */
+let plateCameras = /** @type {string[]} */ ([]);
 const supervisorPlate = `S${suffix}`.toUpperCase();
 const caseRef = `e2e-case-${suffix}`;
 /** Features whose routes must exist (CUSTOS_E2E_REQUIRE=plates,traffic); others are skipped when missing. */
+/** The labelled plates of the demo's road video (tools/road_video.sh), when it was made. */
+const ROAD_PLATES = path.join(HERE, '..', '..', '..', 'var', 'data', 'road.plates.tsv');
 const REQUIRED = new Set((process.env['CUSTOS_E2E_REQUIRE'] ?? '').split(',').map((f) => f.trim()).filter(Boolean));
 const requestObject = `e2e-entry-${suffix}`;
 
@@ -297,9 +306,10 @@ try {
       await pub.locator('#page-title').filter({ hasText: 'Transparency' }).waitFor();
       const reg = await anonymous.request.get(new URL('public/register.json', BASE).href);
       if (reg.status() !== 200) fail(`GET /public/register.json answered ${reg.status()}`);
-      /** @type {{id: string, location: unknown}[]} */
+      /** @type {{id: string, location: unknown, capabilities: {plate_recognition: boolean}}[]} */
       const cameras = (await reg.json()).cameras;
       if (cameras.length === 0) fail('the register lists no cameras');
+      plateCameras = cameras.filter((c) => c.capabilities.plate_recognition).map((c) => c.id);
       const table = pub.getByRole('table', { name: 'Camera register' });
       for (const c of cameras) {
         await table.locator(`tbody tr[data-camera="${c.id}"]`).waitFor({ timeout: 10_000 }).catch(() => fail(`camera ${c.id} is not in the register table`));
@@ -414,6 +424,30 @@ try {
       .catch(async () => fail(`no refusal without a case reference: ${await status.textContent()}`));
     const api = await apiGet(page, `/api/plates/reads?legal_basis=${encodeURIComponent(basisRef)}`);
     if (api.status !== 400 || !/case reference/.test(api.body?.error?.message ?? '')) fail(`GET /api/plates/reads without a case answered ${api.status} ${JSON.stringify(api.body)}`);
+    // A camera reading plates (the demo's road camera) stores its first read after the first
+    // car has passed: wait for it through the same audited query the page makes.
+    const query = `case=${encodeURIComponent(caseRef)}&legal_basis=${encodeURIComponent(basisRef)}`;
+    if (plateCameras.length) {
+      // The demo's road video lists the labelled plates of its cars: wait for a read that is
+      // one of them (a true read, so the car's next pass will be read again), else any read.
+      const labelled = new Set(fs.existsSync(ROAD_PLATES) ? fs.readFileSync(ROAD_PLATES, 'utf8').split('\n').map((l) => l.split('\t')[1]?.trim()).filter(Boolean) : []);
+      const deadline = Date.now() + 120_000;
+      /** @type {{plate: string, confidence: number}[]} */
+      let reads = [];
+      /** @type {{plate: string, confidence: number} | undefined} */
+      let chosen;
+      while (!chosen && Date.now() < deadline) {
+        const r = await apiGet(page, `/api/plates/reads?${query}`);
+        if (r.status !== 200) fail(`GET /api/plates/reads with a case and a legal basis answered ${r.status} ${JSON.stringify(r.body)}`);
+        reads = r.body.reads;
+        const candidates = labelled.size ? reads.filter((x) => labelled.has(x.plate)) : reads;
+        chosen = candidates.length ? candidates.reduce((a, b) => (b.confidence > a.confidence ? b : a)) : undefined;
+        if (!chosen) await page.waitForTimeout(3_000);
+      }
+      const pick = chosen ?? fail(`no ${labelled.size ? 'labelled ' : ''}plate read within 120 s although ${plateCameras.join(', ')} read plates (reads: ${reads.map((x) => x.plate).join(', ') || 'none'})`);
+      investigatorPlate = pick.plate;
+      console.log(`ui_e2e:   ${reads.length} plate reads (${reads.map((x) => x.plate).join(', ')}); the hotlist entry will be ${pick.plate}`);
+    }
     await form.getByLabel('Case reference', { exact: true }).fill(caseRef);
     await form.getByLabel('Legal basis', { exact: true }).selectOption(basisRef);
     await form.getByRole('button', { name: 'Query reads' }).click();
@@ -421,7 +455,7 @@ try {
     if (await page.locator('#query-status.error').count()) fail(`the query failed: ${await status.textContent()}`);
     const rows = page.getByRole('table', { name: 'Plate reads' }).locator('tbody tr[data-read]');
     console.log(`ui_e2e:   ${await status.textContent()}`);
-    if (REQUIRED.has('plates')) {
+    if (REQUIRED.has('plates') || plateCameras.length) {
       if ((await rows.count()) === 0) fail('the query listed no reads');
       await page.waitForFunction(() => {
         const img = /** @type {HTMLImageElement | null} */ (document.querySelector('img.plate-crop'));
@@ -554,7 +588,7 @@ try {
     if (await page.locator('#traffic-status.error').count()) fail(`the traffic page shows an error: ${await status.textContent()}`);
     const bars = await page.locator('svg.chart rect.bar').count();
     console.log(`ui_e2e:   ${await status.textContent()}; ${bars} bar segments`);
-    if (REQUIRED.has('traffic') && bars === 0) fail('the traffic chart has no bars');
+    if ((REQUIRED.has('traffic') || plateCameras.length) && bars === 0) fail('the traffic chart has no bars');
     await page.getByText(/Speeds are advisory/).waitFor().catch(() => fail('the traffic page does not say that speeds are advisory'));
   });
 
@@ -563,6 +597,21 @@ try {
     const tabs = await page.getByRole('navigation', { name: 'Plate sections' }).getByRole('link').allTextContents();
     if (tabs.join(',') !== 'Hits') fail(`the operator is offered the plate tabs ${tabs.join(', ')}, not only Hits`);
     const lead = page.locator('li[data-hit][data-status="lead"]').first();
+    if (plateCameras.length) {
+      // The approved entry is a plate the road camera read: its car comes round again (the demo
+      // video loops every minute) and its hit reaches the page over the alert stream or a reload.
+      const deadline = Date.now() + 120_000;
+      while (!(await lead.count()) && Date.now() < deadline) {
+        await page.waitForTimeout(5_000);
+        if (!(await lead.count())) await page.reload();
+      }
+      if (!(await lead.count())) fail(`no hit for the approved hotlist entry ${investigatorPlate} within 120 s`);
+      const reader = (await page.locator('#plate-reader').textContent()) ?? '';
+      if (!/^Plate reader: [1-9]\d* vehicle crops read/.test(reader)) fail(`the hits page does not show the plate reader at work: "${reader}"`);
+      console.log(`ui_e2e:   ${reader}`);
+      const plate = (await lead.textContent()) ?? '';
+      console.log(`ui_e2e:   plate hit: ${plate.replace(/\s+/g, ' ').slice(0, 80)}`);
+    }
     await lead.waitFor({ timeout: 10_000 }).catch(() => (REQUIRED.has('plates') ? fail('no open lead among the plate hits') : undefined));
     if (!(await lead.count())) return;
     const id = await lead.getAttribute('data-hit');

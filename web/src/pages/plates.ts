@@ -5,7 +5,7 @@
 
 import { errorMessage, getJson, postJson } from '../api';
 import { RANGES } from '../chart';
-import { loadCameras, poll, type Cleanup, type PageContext } from '../context';
+import { loadCameras, loadHealth, poll, type Cleanup, type PageContext } from '../context';
 import { append, clear, h, setStatus, statusLine } from '../dom';
 import { formatTime, fromLocalInput, toLocalInput } from '../format';
 import { askReason, field } from '../forms';
@@ -26,6 +26,7 @@ import {
   plateQuery,
   platePattern,
   plateTabs,
+  readerSummary,
   type HotlistEntry,
   type PlateHit,
   type PlateQueryAnswer,
@@ -344,6 +345,7 @@ function renderHits(root: HTMLElement, ctx: PageContext): Cleanup {
   const status = statusLine('info');
   status.id = 'hits-status';
   const count = h('p', { class: 'muted', text: 'Loading hits…' });
+  const reader = h('p', { class: 'muted small', id: 'plate-reader' });
   let loadFailed = false;
   const names = new Map<string, string>();
   const statusFilter = h(
@@ -419,6 +421,13 @@ function renderHits(root: HTMLElement, ctx: PageContext): Cleanup {
       for (const hit of hits) list.appendChild(item(hit));
       if (hits.length === 0) list.appendChild(h('li', { class: 'muted', text: 'No hits match.' }));
       count.textContent = `${hits.length} hits, ${hits.filter((x) => x.status === 'lead').length} to verify (refreshed every 10 s)`;
+      // The reader's counters are for the operator's trust in the list; they may be missing.
+      const health = await loadHealth().catch(() => null);
+      if (health && !stopped) {
+        const summary = readerSummary(health.plates);
+        reader.textContent = summary.text;
+        reader.className = summary.warn ? 'status-line warn small' : 'muted small';
+      }
       if (loadFailed) setStatus(status, 'info', '');
       loadFailed = false;
     } catch (error) {
@@ -447,6 +456,7 @@ function renderHits(root: HTMLElement, ctx: PageContext): Cleanup {
     form,
     status,
     count,
+    reader,
     list,
   );
   const stop = poll(() => load(), 10_000);
