@@ -314,10 +314,15 @@ std::string CameraPipeline::SaveSnapshot(const track::Track& track) {
       absl::FormatTime("%Y-%m-%d", absl::FromUnixMillis(track.best.time_ms), absl::UTCTimeZone()),
       "/", track.id, "-", track.label, "-", track.best.time_ms, ".jpg");
   const fs::path path = fs::path(options_.snapshot_dir) / relative;
+  cv::Mat image = track.best.image;
+  if (options_.redact_snapshot) {
+    image = image.clone();  // The track keeps its crop as cut.
+    if (!options_.redact_snapshot(track, image).ok()) return "";
+  }
   std::error_code ec;
   fs::create_directories(path.parent_path(), ec);
   // A failed snapshot write (disk full, permissions) loses the picture, not the event.
-  if (ec || !cv::imwrite(path.string(), track.best.image, {cv::IMWRITE_JPEG_QUALITY, 85})) {
+  if (ec || !cv::imwrite(path.string(), image, {cv::IMWRITE_JPEG_QUALITY, 85})) {
     return "";
   }
   return relative;

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <opencv2/core/mat.hpp>
 #include <string>
@@ -41,6 +42,10 @@ struct PipelineOptions {
   int detect_interval = 1;
   // Folder for each track's best snapshot (JPEG); empty: none written.
   std::string snapshot_dir;
+  // Obscures in `image`, a copy of `track`'s best crop, what a stored snapshot must not show
+  // (faces, plates: docs/privacy.md "Event snapshots") before it is written. An error
+  // withholds the snapshot: the event is stored without one. Unset: written as cut.
+  std::function<absl::Status(const track::Track& track, cv::Mat& image)> redact_snapshot;
 };
 
 // A tracked object as drawn on the annotated video.

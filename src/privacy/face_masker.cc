@@ -119,6 +119,17 @@ int ObscureHeld(MaskTimeline& timeline, int64_t frame, cv::Mat& image, int cells
   return static_cast<int>(regions.size());
 }
 
+int ObscureBoxes(cv::Mat& image, const std::vector<cv::Rect2f>& boxes, float padding, int cells) {
+  int obscured = 0;
+  for (const cv::Rect2f& box : boxes) {
+    const cv::Rect region = PaddedRegion(box, padding, image.size());
+    if (region.empty()) continue;
+    ObscureRegion(image, region, cells);
+    ++obscured;
+  }
+  return obscured;
+}
+
 FaceMasker::FaceMasker(face::FaceDetector* detector, const FaceMaskerOptions& options)
     : detector_(detector), options_(options), timeline_(options.timeline) {}
 
@@ -175,7 +186,7 @@ absl::StatusOr<std::vector<face::FaceBox>> FaceMasker::Detect(const cv::Mat& bgr
   return kept;
 }
 
-absl::StatusOr<MaskStats> FaceMasker::MaskInPlace(cv::Mat& bgr) {
+absl::StatusOr<std::vector<cv::Rect2f>> FaceMasker::FaceBoxesOrBlackOut(cv::Mat& bgr) const {
   absl::StatusOr<std::vector<face::FaceBox>> faces = Detect(bgr);
   if (!faces.ok()) {
     if (!bgr.empty()) bgr.setTo(cv::Scalar::all(0));
@@ -183,12 +194,22 @@ absl::StatusOr<MaskStats> FaceMasker::MaskInPlace(cv::Mat& bgr) {
   }
   std::vector<cv::Rect2f> boxes;
   for (const face::FaceBox& f : *faces) boxes.push_back(f.box);
+  return boxes;
+}
+
+absl::StatusOr<MaskStats> FaceMasker::MaskInPlace(cv::Mat& bgr) {
+  CUSTOS_ASSIGN_OR_RETURN(const std::vector<cv::Rect2f> boxes, FaceBoxesOrBlackOut(bgr));
   const int64_t frame = next_frame_++;
   timeline_.Add(frame, boxes);
   MaskStats stats;
-  stats.faces_detected = static_cast<int>(faces->size());
+  stats.faces_detected = static_cast<int>(boxes.size());
   stats.regions_obscured = ObscureHeld(timeline_, frame, bgr, options_.cells);
   return stats;
+}
+
+absl::StatusOr<int> FaceMasker::MaskStill(cv::Mat& bgr) const {
+  CUSTOS_ASSIGN_OR_RETURN(const std::vector<cv::Rect2f> boxes, FaceBoxesOrBlackOut(bgr));
+  return ObscureBoxes(bgr, boxes, options_.timeline.padding, options_.cells);
 }
 
 void FaceMasker::Reset() {

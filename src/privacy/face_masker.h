@@ -60,6 +60,10 @@ void ObscureRegion(cv::Mat& image, const cv::Rect& region, int cells);
 // (MaskTimeline::Regions, ObscureRegion with `cells`). Returns how many.
 int ObscureHeld(MaskTimeline& timeline, int64_t frame, cv::Mat& image, int cells);
 
+// Obscures each of `boxes` in a single picture, padded by `padding` of its size on each side
+// (PaddedRegion, ObscureRegion with `cells`). Returns how many regions touched the picture.
+int ObscureBoxes(cv::Mat& image, const std::vector<cv::Rect2f>& boxes, float padding, int cells);
+
 // One video stream's face masking.
 //
 // Thread safety: Detect() is thread-safe (the detector is); MaskInPlace() and Reset() keep
@@ -81,6 +85,11 @@ class FaceMasker {
   // Codes as Detect(); on error the frame is blacked out rather than shown unmasked.
   absl::StatusOr<MaskStats> MaskInPlace(cv::Mat& bgr);
 
+  // A single picture (an event snapshot): detects faces as Detect() and obscures each, padded
+  // as the timeline pads; nothing held from or for other pictures. Returns how many were
+  // obscured. Codes as Detect(); on error the picture is blacked out.
+  absl::StatusOr<int> MaskStill(cv::Mat& bgr) const;
+
   // Forgets the held regions (a new stream or a seek).
   void Reset();
 
@@ -91,6 +100,9 @@ class FaceMasker {
 
  private:
   FaceMasker(face::FaceDetector* detector, const FaceMaskerOptions& options);
+
+  // Detect()'s boxes; on error `bgr` is blacked out (never shown or stored unmasked).
+  absl::StatusOr<std::vector<cv::Rect2f>> FaceBoxesOrBlackOut(cv::Mat& bgr) const;
 
   face::FaceDetector* const detector_;
   const FaceMaskerOptions options_;

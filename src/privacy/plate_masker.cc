@@ -137,6 +137,15 @@ absl::StatusOr<PlateMaskStats> PlateMasker::MaskInPlace(cv::Mat& bgr) {
   return stats;
 }
 
+absl::StatusOr<int> PlateMasker::MaskStill(cv::Mat& bgr) const {
+  absl::StatusOr<std::vector<cv::Rect2f>> plates = Detect(bgr);
+  if (!plates.ok()) {
+    if (!bgr.empty()) bgr.setTo(cv::Scalar::all(0));
+    return plates.status();
+  }
+  return ObscureBoxes(bgr, *plates, timeline_.options().padding, options_.cells);
+}
+
 void PlateMasker::Reset() {
   timeline_.Reset();
   next_frame_ = 0;

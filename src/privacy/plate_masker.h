@@ -120,6 +120,11 @@ class PlateMasker {
   // look-ahead). Codes as Detect(); on error the frame is blacked out rather than shown.
   absl::StatusOr<PlateMaskStats> MaskInPlace(cv::Mat& bgr);
 
+  // A single picture (an event snapshot): detects plates as Detect() and obscures each, padded
+  // as the timeline pads. Returns how many. Codes as Detect(); on error the picture is
+  // blacked out.
+  absl::StatusOr<int> MaskStill(cv::Mat& bgr) const;
+
   // Forgets the held regions and starts sampling again with the next frame (a new stream, a
   // seek, or a live view resumed after a pause).
   void Reset();

@@ -11,6 +11,7 @@
 #include "ingest/camera_url.h"
 #include "ingest/video_source.h"
 #include "pipeline/camera_pipeline.h"
+#include "privacy/snapshot.h"
 #include "record/recorder.h"
 #include "spdlog/spdlog.h"
 
@@ -185,6 +186,23 @@ void CameraRunner::AnalyticsLoop() {
   p.motion = options_.motion;
   p.tracker = options_.tracker;
   p.snapshot_dir = options_.snapshot_dir;
+  // Snapshots go to operators with alerts and search results: masked as live view is, and not
+  // stored when that cannot be done (docs/privacy.md "Event snapshots").
+  p.redact_snapshot = [this](const track::Track& track, cv::Mat& image) {
+    const privacy::PlateMasker* plates = options_.mask_plates ? plate_masker_.get() : nullptr;
+    absl::Status status = absl::OkStatus();
+    if (options_.mask_plates && plates == nullptr) {
+      status = absl::FailedPreconditionError("no plate masking");
+    } else {
+      status = privacy::RedactSnapshot(masker_.get(), plates, track.label, track.best.crop,
+                                       track.best.box, image);
+    }
+    if (!status.ok()) {
+      spdlog::warn("camera {}: snapshot of track {} withheld: {}", options_.camera.id, track.id,
+                   std::string(status.message()));
+    }
+    return status;
+  };
   absl::StatusOr<std::unique_ptr<pipeline::CameraPipeline>> pipeline =
       pipeline::CameraPipeline::Create(p, detector_);
   if (!pipeline.ok()) {  // Create() validated the same options: not expected.

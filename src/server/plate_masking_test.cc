@@ -1,13 +1,16 @@
 // Licence plates in the server's live view and at its start (docs/privacy.md), with the real
 // models: a video made of a real road photo (privacy_test_util.h) as a file camera; every live
 // frame has its plate obscured; without the text detector the live picture is withheld; with
-// plate masking off the plate shows; a missing or corrupt text model refuses the start.
+// plate masking off the plate shows; the car's event snapshots have the plate obscured and are
+// not stored without face masking; a missing or corrupt text model refuses the start.
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <mutex>
 #include <opencv2/imgcodecs.hpp>
+#include <thread>
 #include <vector>
 
 #include "core/testing.h"
@@ -17,6 +20,7 @@
 #include "infer/model_manifest.h"
 #include "infer/openvino_detector.h"
 #include "plate/ocr_model.h"
+#include "privacy/plate_masker.h"
 #include "privacy/privacy_test_util.h"
 #include "server/camera_runner.h"
 #include "server/server.h"
@@ -175,6 +179,90 @@ TEST_F(LivePlateMaskingTest, WithPlateMaskingOffThePlateShows) {
   std::printf("live, plate masking off: plate readable in %lld of %zu frames\n",
               static_cast<long long>(readable), shown.size());
   EXPECT_GT(readable, static_cast<long>(shown.size()) / 2);
+}
+
+// The car video read once as fast as analytics goes, with track snapshots: the car's
+// snapshots (event snapshots: docs/privacy.md "Event snapshots"), and the plate-like text the
+// text detector finds in each, as JPEGs read back. Empty when nothing was stored.
+struct StoredSnapshots {
+  int vehicle_events = 0;  // track_end events of vehicles.
+  std::vector<cv::Mat> pictures;
+};
+
+StoredSnapshots RunForSnapshots(CameraRunnerOptions o, const fs::path& dir) {
+  StoredSnapshots stored;
+  o.realtime_files = false;
+  o.snapshot_dir = dir.string();
+  std::mutex mu;
+  std::vector<Event> events;
+  auto runner = CameraRunner::Create(
+      o, SharedDetector(), nullptr,
+      [&](const std::vector<Event>& batch) {
+        std::lock_guard<std::mutex> lock(mu);
+        events.insert(events.end(), batch.begin(), batch.end());
+      },
+      Clock::Real());
+  EXPECT_TRUE(runner.ok()) << runner.status();
+  if (!runner.ok()) return stored;
+  (*runner)->Start();
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  // Until the file has been read (analysed frames, then the stream gone) or 60 s.
+  while (std::chrono::steady_clock::now() < deadline) {
+    const api::CameraHealth health = (*runner)->Health();
+    if (health.frames_analysed > 0 && !health.connected) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  (*runner)->Stop();  // Ends the tracks still open, with their snapshots.
+  std::lock_guard<std::mutex> lock(mu);
+  for (const Event& e : events) {
+    if (e.type != EventType::kTrackEnd || (e.label != "car" && e.label != "truck")) continue;
+    ++stored.vehicle_events;
+    if (!e.snapshot.empty()) stored.pictures.push_back(cv::imread((dir / e.snapshot).string()));
+  }
+  return stored;
+}
+
+// The most detail of the plate-like text the text detector finds in `picture`; 0 for none.
+double PlateDetail(plate::TextDetector* text, const cv::Mat& picture) {
+  auto masker = privacy::PlateMasker::Create(text, {}, 0);
+  EXPECT_TRUE(masker.ok()) << masker.status();
+  if (!masker.ok() || picture.empty()) return 0;
+  auto plates = (*masker)->Detect(picture);
+  EXPECT_TRUE(plates.ok()) << plates.status();
+  double most = 0;
+  for (const cv::Rect2f& p : plates.ok() ? *plates : std::vector<cv::Rect2f>{}) {
+    most = std::max(
+        most, privacy::Detail(picture, cv::Rect(p) & cv::Rect(0, 0, picture.cols, picture.rows)));
+  }
+  return most;
+}
+
+TEST_F(LivePlateMaskingTest, EventSnapshotsOfTheCarHaveThePlateObscured) {
+  // Plate masking off: the snapshot shows the plate (the test can fail).
+  CameraRunnerOptions off = Camera();
+  off.mask_plates = false;
+  off.plate_mask_detector = nullptr;
+  const StoredSnapshots plain = RunForSnapshots(off, dir_ / "plain");
+  ASSERT_FALSE(plain.pictures.empty()) << plain.vehicle_events << " vehicle tracks, no snapshot";
+  double readable = 0;
+  for (const cv::Mat& p : plain.pictures) readable = std::max(readable, PlateDetail(text_, p));
+  EXPECT_GT(readable, 2 * kDetail) << "the unmasked snapshot shows no plate to obscure";
+
+  const StoredSnapshots masked = RunForSnapshots(Camera(), dir_ / "masked");
+  ASSERT_FALSE(masked.pictures.empty()) << masked.vehicle_events << " vehicle tracks, no snapshot";
+  for (const cv::Mat& p : masked.pictures) {
+    ASSERT_FALSE(p.empty());
+    EXPECT_LE(PlateDetail(text_, p), kDetail) << "a stored snapshot shows the plate";
+  }
+  std::printf("snapshots: plate detail up to %.1f unmasked, %zu masked snapshots featureless\n",
+              readable, masked.pictures.size());
+
+  // No face masking (the model did not load): no snapshot is stored, the events are.
+  CameraRunnerOptions blind = Camera();
+  blind.face_detector = nullptr;
+  const StoredSnapshots withheld = RunForSnapshots(blind, dir_ / "withheld");
+  EXPECT_GT(withheld.vehicle_events, 0);
+  EXPECT_TRUE(withheld.pictures.empty());
 }
 
 // `custos serve` refuses to start, as without the face model, when plates are to be masked and

@@ -438,6 +438,7 @@ struct Facts {
   size_t events_only = 0;
   size_t not_recorded = 0;
   std::vector<std::string> face_on;      // Camera ids with face recognition on now.
+  std::vector<std::string> plates_read;  // Enabled camera ids that read licence plates.
   std::vector<std::string> no_purpose;   // Camera ids without a stated purpose.
   std::vector<std::string> no_location;  // Camera ids without a location.
   std::vector<std::string> no_basis;     // Camera ids no legal basis in force covers.
@@ -457,6 +458,7 @@ Facts ComputeFacts(const DpiaInput& input) {
   bool first = true;
   for (const config::CameraConfig& camera : input.config.cameras) {
     if (camera.enabled) ++f.enabled;
+    if (camera.enabled && camera.read_plates) f.plates_read.push_back(camera.id);
     if (camera.location) {
       ++f.with_location;
     } else {
@@ -638,7 +640,10 @@ void SystematicDescription(const DpiaInput& input, const Facts& facts, Doc& d) {
   d.Line("- Face recognition: ",
          facts.face_on.empty() ? std::string("off at every camera now")
                                : absl::StrCat("on now at ", IdList(facts.face_on)),
-         "; plate reading: not configured at any camera.");
+         "; plate reading: ",
+         facts.plates_read.empty() ? std::string("not configured at any camera")
+                                   : absl::StrCat("at ", IdList(facts.plates_read)),
+         ".");
   d.Line(
       "- Data subjects: everyone who passes through the cameras' views (pedestrians, "
       "drivers, residents, workers, visitors, children). ",
@@ -657,7 +662,9 @@ void SystematicDescription(const DpiaInput& input, const Facts& facts, Doc& d) {
   d.Line("        -> tracker -> zones / lines -> events -> DATA_DIR/events.db, snapshots");
   d.Line("        -> face: only where an authorisation is in force  [now: ",
          facts.face_on.empty() ? "no camera" : absl::StrJoin(facts.face_on, ", "), "]");
-  d.Line("        -> plate reading  [not configured]");
+  d.Line("        -> plate reading (vehicles, full-resolution crops)  [",
+         facts.plates_read.empty() ? "not configured" : absl::StrJoin(facts.plates_read, ", "),
+         "]");
   d.Line("API / web UI <- store            every sensitive act -> audit log, DATA_DIR/audit");
   d.Line("```");
   d.Blank();
@@ -709,10 +716,10 @@ void SystematicDescription(const DpiaInput& input, const Facts& facts, Doc& d) {
       "| events | time, camera, object class, track number, box, zone or line, direction, "
       "dwell time; no identity | `DATA_DIR/events.db` | ",
       FormatDays(r.events_days), " (default; per camera in section 5) |");
-  d.Line(
-      "| snapshots | the best picture of each tracked object (may show a face) | "
-      "`DATA_DIR/snapshots` | ",
-      FormatDays(snapshots_days), " (default) |");
+  d.Line("| snapshots | the best picture of each tracked object; faces, the head end of people",
+         input.config.privacy.mask_plates ? " and licence plates" : "",
+         " obscured before it is stored (docs/privacy.md) | `DATA_DIR/snapshots` | ",
+         FormatDays(snapshots_days), " (default) |");
   d.Line(
       "| face data of passers-by | face descriptors and crops of people who match no active "
       "watchlist entry | memory only, while the frame is processed | never stored |");
@@ -723,7 +730,15 @@ void SystematicDescription(const DpiaInput& input, const Facts& facts, Doc& d) {
       facts.face_on.empty() ? std::string("none produced")
                             : Todo("no retention is configured for matches; set one"),
       " |");
-  d.Line("| plate reads | none: no plate reader is configured | | |");
+  if (facts.plates_read.empty()) {
+    d.Line("| plate reads | none: no plate reader is configured | | |");
+  } else {
+    d.Line(
+        "| plate reads | plate text and its alternatives, a crop of the plate, camera, time, "
+        "vehicle class | `DATA_DIR/plates.db` | ",
+        FormatHours(input.config.retention.plate_reads_hours),
+        "; hotlist hits as long as the hotlist entry's legal basis |");
+  }
   d.Line(
       "| audit log | who did what, when, on which legal basis | `DATA_DIR/audit` | for the "
       "life of the system (append-only, tamper-evident) |");
@@ -1040,17 +1055,10 @@ void Safeguards(const DpiaInput& input, const Facts& facts, Doc& d) {
                ? ""
                : " Licence plates are **not** blurred (privacy.mask_plates is off in this "
                  "configuration).");
-    const std::vector<std::string> plate_cameras = [&] {
-      std::vector<std::string> ids;
-      for (const config::CameraConfig& c : input.config.cameras) {
-        if (c.enabled && c.read_plates) ids.push_back(c.id);
-      }
-      return ids;
-    }();
-    if (!plate_cameras.empty()) {
+    if (!facts.plates_read.empty()) {
       d.Blank();
-      d.Line("Licence plates are read on ", absl::StrJoin(plate_cameras, ", "), "; reads are kept ",
-             FormatHours(input.config.retention.plate_reads_hours),
+      d.Line("Licence plates are read on ", absl::StrJoin(facts.plates_read, ", "),
+             "; reads are kept ", FormatHours(input.config.retention.plate_reads_hours),
              " and may only be searched with a case reference and a legal basis, each search "
              "on record in the audit log before it is answered; hotlist entries need a "
              "second person's approval and expire (docs/plates.md).");
@@ -1130,8 +1138,12 @@ void CameraTable(const DpiaInput& input, Doc& d) {
            camera.purpose.empty() ? Todo("none stated") : Esc(camera.purpose), " | ",
            RecordingText(camera), " | ", video, " | ", FormatDays(r.events_days), " (snapshots ",
            FormatDays(r.snapshots_days), ") | ", AnalyticsText(input, camera), " | ",
-           FaceText(input, camera), " | off (not configured) | ",
-           LegalBasesForCamera(input, camera), " |");
+           FaceText(input, camera), " | ",
+           camera.enabled && camera.read_plates
+               ? absl::StrCat("yes: reads kept ",
+                              FormatHours(input.config.retention.plate_reads_hours))
+               : std::string("off (not configured)"),
+           " | ", LegalBasesForCamera(input, camera), " |");
   }
   d.Blank();
 }

@@ -69,7 +69,7 @@ TEST(Dpia, DemoConfigDraftNamesEveryCameraItsPurposeAndRetention) {
   EXPECT_THAT(md, HasSubstr(input->config_sha256));
   EXPECT_THAT(md, HasSubstr("Custos demo"));
   EXPECT_THAT(md, HasSubstr("Custos demo (sample videos)"));  // server.operator
-  ASSERT_EQ(input->config.cameras.size(), 2u);
+  ASSERT_EQ(input->config.cameras.size(), 3u);
   for (const config::CameraConfig& camera : input->config.cameras) {
     const std::string row = CameraRow(md, camera.id);
     ASSERT_FALSE(row.empty()) << camera.id;
@@ -81,6 +81,13 @@ TEST(Dpia, DemoConfigDraftNamesEveryCameraItsPurposeAndRetention) {
     EXPECT_THAT(row, HasSubstr("**off** unless the server's policy database holds"));
     EXPECT_THAT(row, Not(HasSubstr("**on**")));
   }
+  // The road camera reads plates: said in the description, the data kinds and its row.
+  EXPECT_THAT(CameraRow(md, "road"), HasSubstr("yes: reads kept 72 h (3 days)"));
+  EXPECT_THAT(CameraRow(md, "plaza"), HasSubstr("off (not configured)"));
+  EXPECT_THAT(md, HasSubstr("plate reading: at `road`."));
+  EXPECT_THAT(md, HasSubstr("| plate reads | plate text"));
+  EXPECT_THAT(md, Not(HasSubstr("no plate reader is configured")));
+  EXPECT_THAT(md, HasSubstr("faces, the head end of people and licence plates obscured"));
   EXPECT_THAT(CameraRow(md, "plaza"), HasSubstr("`crossing`"));
   EXPECT_THAT(CameraRow(md, "plaza"), HasSubstr("loitering after 20 s"));
   EXPECT_THAT(md, HasSubstr("TODO(DPO)"));
@@ -107,7 +114,10 @@ TEST(Dpia, RenderingIsAFunctionOfTheInput) {
   // Blurring and plate reading as configured.
   changed.face_blurring_available = true;
   EXPECT_THAT(RenderDpiaMarkdown(changed), HasSubstr("Faces and licence plates are blurred"));
+  ASSERT_EQ(changed.config.cameras[2].id, "road");
+  changed.config.cameras[2].read_plates = false;
   EXPECT_THAT(RenderDpiaMarkdown(changed), Not(HasSubstr("Licence plates are read on")));
+  EXPECT_THAT(RenderDpiaMarkdown(changed), HasSubstr("no plate reader is configured"));
   changed.config.privacy.mask_plates = false;
   changed.config.cameras[0].read_plates = true;
   changed.config.retention.plate_reads_hours = 48;
