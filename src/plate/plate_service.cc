@@ -17,10 +17,12 @@ absl::StatusOr<std::unique_ptr<PlateService>> PlateService::Create(
   }
   if (options.sample_interval_ms < 0 || options.max_reads_per_track < 1 ||
       options.queue_capacity < 1 || options.min_vehicle_height_px < 0 || options.box_margin < 0 ||
-      options.box_margin > 1 || options.idle_finish_ms < 100) {
+      options.box_margin > 1 || options.idle_finish_ms < 100 ||
+      !(options.min_plate_center_y >= 0 && options.min_plate_center_y < 1)) {
     return absl::InvalidArgumentError(
         "plate service: sample_interval_ms >= 0, max_reads_per_track >= 1, queue_capacity >= 1, "
-        "box_margin in [0, 1] and idle_finish_ms >= 100 are required");
+        "box_margin in [0, 1], min_plate_center_y in [0, 1) and idle_finish_ms >= 100 are "
+        "required");
   }
   return std::unique_ptr<PlateService>(
       new PlateService(options, reader, store, hotlist, std::move(sink), clock));
@@ -144,6 +146,15 @@ void PlateService::Run() {
   idle_cv_.notify_all();
 }
 
+const PlateRead* PlateOfVehicle(const std::vector<PlateRead>& reads, int crop_height,
+                                float min_plate_center_y) {
+  for (const PlateRead& read : reads) {
+    const float centre = static_cast<float>(read.box.y) + static_cast<float>(read.box.height) / 2;
+    if (centre >= min_plate_center_y * static_cast<float>(crop_height)) return &read;
+  }
+  return nullptr;
+}
+
 void PlateService::ReadCrop(const Item& item) {
   absl::StatusOr<std::vector<PlateRead>> reads = reader_->Read(item.crop);
   {
@@ -157,8 +168,9 @@ void PlateService::ReadCrop(const Item& item) {
   Voting& v = voting_[{item.camera, item.track_id}];
   v.label = item.label;
   v.last_ms = item.time_ms;
-  if (reads->empty()) return;
-  PlateRead read = (*reads)[0];
+  const PlateRead* plate = PlateOfVehicle(*reads, item.crop.rows, options_.min_plate_center_y);
+  if (plate == nullptr) return;
+  PlateRead read = *plate;
   if (!v.voter.Add(read, item.time_ms)) return;
   auto& [best, jpeg] = v.best_by_text[read.text];
   if (!jpeg.empty() && best.confidence >= read.confidence) return;

@@ -45,6 +45,10 @@ struct PlateServiceOptions {
   int min_vehicle_height_px = 60;
   // Vehicle boxes are widened by this fraction on each side (a plate at the box's edge).
   float box_margin = 0.08f;
+  // A vehicle's plate is not on its roof: text whose centre lies above this fraction of the
+  // vehicle crop's height (a camera's timestamp overlay, a windscreen sticker, a bus's
+  // destination sign) is not taken for its plate. 0 takes any text.
+  float min_plate_center_y = 0.3f;
   size_t queue_capacity = 32;  // Crops waiting for the reader; beyond: dropped, counted.
   // A track with no crop for this long is voted and stored even without its end event.
   int64_t idle_finish_ms = 10'000;
@@ -53,6 +57,12 @@ struct PlateServiceOptions {
   float min_read_confidence = 0.4f;
   int crop_jpeg_quality = 85;
 };
+
+// The best of `reads` (the reader's, best first) of a vehicle crop `crop_height` pixels high
+// that can be the vehicle's plate (its centre at or below min_plate_center_y of the height);
+// null when none can.
+const PlateRead* PlateOfVehicle(const std::vector<PlateRead>& reads, int crop_height,
+                                float min_plate_center_y);
 
 struct PlateServiceStats {
   int64_t crops_offered = 0;
