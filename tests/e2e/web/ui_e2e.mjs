@@ -606,9 +606,10 @@ try {
         if (!(await lead.count())) await page.reload();
       }
       if (!(await lead.count())) fail(`no hit for the approved hotlist entry ${investigatorPlate} within 120 s`);
-      const reader = (await page.locator('#plate-reader').textContent()) ?? '';
-      if (!/^Plate reader: [1-9]\d* vehicle crops read/.test(reader)) fail(`the hits page does not show the plate reader at work: "${reader}"`);
-      console.log(`ui_e2e:   ${reader}`);
+      // The reader's line follows the hits (its own request after them).
+      await page.waitForFunction(() => /^Plate reader: [1-9]\d* vehicle crops read/.test(document.querySelector('#plate-reader')?.textContent ?? ''), undefined, { timeout: 15_000 })
+        .catch(async () => fail(`the hits page does not show the plate reader at work: "${await page.locator('#plate-reader').textContent()}"`));
+      console.log(`ui_e2e:   ${await page.locator('#plate-reader').textContent()}`);
       const plate = (await lead.textContent()) ?? '';
       console.log(`ui_e2e:   plate hit: ${plate.replace(/\s+/g, ' ').slice(0, 80)}`);
     }
