@@ -187,13 +187,9 @@ absl::StatusOr<std::vector<face::FaceBox>> FaceMasker::Detect(const cv::Mat& bgr
 }
 
 absl::StatusOr<std::vector<cv::Rect2f>> FaceMasker::FaceBoxesOrBlackOut(cv::Mat& bgr) const {
-  absl::StatusOr<std::vector<face::FaceBox>> faces = Detect(bgr);
-  if (!faces.ok()) {
-    if (!bgr.empty()) bgr.setTo(cv::Scalar::all(0));
-    return faces.status();
-  }
+  CUSTOS_ASSIGN_OR_RETURN(const std::vector<face::FaceBox> faces, OrBlackOut(Detect(bgr), bgr));
   std::vector<cv::Rect2f> boxes;
-  for (const face::FaceBox& f : *faces) boxes.push_back(f.box);
+  for (const face::FaceBox& f : faces) boxes.push_back(f.box);
   return boxes;
 }
 

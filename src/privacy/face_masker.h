@@ -60,6 +60,14 @@ void ObscureRegion(cv::Mat& image, const cv::Rect& region, int cells);
 // (MaskTimeline::Regions, ObscureRegion with `cells`). Returns how many.
 int ObscureHeld(MaskTimeline& timeline, int64_t frame, cv::Mat& image, int cells);
 
+// `detected` when it holds a value; otherwise blacks `image` out, so that a picture whose
+// faces or plates could not be looked for is never shown or stored, and returns the error.
+template <typename T>
+absl::StatusOr<T> OrBlackOut(absl::StatusOr<T> detected, cv::Mat& image) {
+  if (!detected.ok() && !image.empty()) image.setTo(cv::Scalar::all(0));
+  return detected;
+}
+
 // Obscures each of `boxes` in a single picture, padded by `padding` of its size on each side
 // (PaddedRegion, ObscureRegion with `cells`). Returns how many regions touched the picture.
 int ObscureBoxes(cv::Mat& image, const std::vector<cv::Rect2f>& boxes, float padding, int cells);

@@ -124,26 +124,18 @@ absl::StatusOr<PlateMaskStats> PlateMasker::MaskInPlace(cv::Mat& bgr) {
   const int64_t frame = next_frame_++;
   PlateMaskStats stats;
   if (Sampled(frame)) {
-    absl::StatusOr<std::vector<cv::Rect2f>> plates = Detect(bgr);
-    if (!plates.ok()) {
-      if (!bgr.empty()) bgr.setTo(cv::Scalar::all(0));
-      return plates.status();
-    }
-    timeline_.Add(frame, *plates);
+    CUSTOS_ASSIGN_OR_RETURN(const std::vector<cv::Rect2f> plates, OrBlackOut(Detect(bgr), bgr));
+    timeline_.Add(frame, plates);
     stats.sampled = true;
-    stats.plates_detected = static_cast<int>(plates->size());
+    stats.plates_detected = static_cast<int>(plates.size());
   }
   stats.regions_obscured = ObscureHeld(timeline_, frame, bgr, options_.cells);
   return stats;
 }
 
 absl::StatusOr<int> PlateMasker::MaskStill(cv::Mat& bgr) const {
-  absl::StatusOr<std::vector<cv::Rect2f>> plates = Detect(bgr);
-  if (!plates.ok()) {
-    if (!bgr.empty()) bgr.setTo(cv::Scalar::all(0));
-    return plates.status();
-  }
-  return ObscureBoxes(bgr, *plates, timeline_.options().padding, options_.cells);
+  CUSTOS_ASSIGN_OR_RETURN(const std::vector<cv::Rect2f> plates, OrBlackOut(Detect(bgr), bgr));
+  return ObscureBoxes(bgr, plates, timeline_.options().padding, options_.cells);
 }
 
 void PlateMasker::Reset() {

@@ -6,11 +6,14 @@
 
 namespace custos::privacy {
 
-absl::Status RedactSnapshot(const FaceMasker* faces, const PlateMasker* plates,
+absl::Status RedactSnapshot(const FaceMasker* faces, const PlateMasker* plates, bool mask_plates,
                             std::string_view label, const cv::Rect& crop, const BoxF& box,
                             cv::Mat& image) {
   if (faces == nullptr) {
     return absl::FailedPreconditionError("no face masking: snapshots are not stored without it");
+  }
+  if (mask_plates && plates == nullptr) {
+    return absl::FailedPreconditionError("no plate masking: snapshots are not stored without it");
   }
   if (image.empty() || crop.width <= 0 || crop.height <= 0) {
     return absl::InvalidArgumentError("empty snapshot");
@@ -25,7 +28,7 @@ absl::Status RedactSnapshot(const FaceMasker* faces, const PlateMasker* plates,
     // The ellipse inscribed in the padded band covers its middle, where the head is.
     ObscureBoxes(image, {head}, /*padding=*/0.25f, faces->options().cells);
   }
-  if (plates != nullptr) CUSTOS_RETURN_IF_ERROR(plates->MaskStill(image).status());
+  if (mask_plates) CUSTOS_RETURN_IF_ERROR(plates->MaskStill(image).status());
   return absl::OkStatus();
 }
 

@@ -24,10 +24,11 @@ inline constexpr float kHeadFraction = 0.22f;
 // track labelled `label` whose box was `box` (frame pixels):
 //   - faces found by `faces` (MaskStill);
 //   - for `person`, the head end of `box` (kHeadFraction of its height, padded);
-//   - plates found by `plates` (MaskStill) when `plates` is set.
-// kFailedPrecondition without a face masker (the snapshot must then not be stored, as the live
-// picture is withheld); detector errors as MaskStill (the image is then black).
-absl::Status RedactSnapshot(const FaceMasker* faces, const PlateMasker* plates,
+//   - when `mask_plates` (config privacy.mask_plates), plates found by `plates` (MaskStill).
+// kFailedPrecondition without a face masker, or without a plate masker while `mask_plates`
+// (the snapshot must then not be stored, as the live picture is withheld); detector errors as
+// MaskStill (the image is then black).
+absl::Status RedactSnapshot(const FaceMasker* faces, const PlateMasker* plates, bool mask_plates,
                             std::string_view label, const cv::Rect& crop, const BoxF& box,
                             cv::Mat& image);
 

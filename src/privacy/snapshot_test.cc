@@ -39,6 +39,13 @@ TEST(SnapshotRedaction, APersonsSnapshotKeepsNothingOfTheFace) {
   CUSTOS_REQUIRE_DETECTOR(detector, TestFaceDetector());
   auto masker = FaceMasker::Create(detector, {});
   ASSERT_TRUE(masker.ok()) << masker.status();
+  {  // Plates to be masked and no plate masker: withheld as well.
+    cv::Mat still(100, 40, CV_8UC3, cv::Scalar(80, 90, 100));
+    EXPECT_EQ(RedactSnapshot(masker->get(), nullptr, /*mask_plates=*/true, "car",
+                             cv::Rect(0, 0, 40, 100), BoxF{4, 10, 32, 80}, still)
+                  .code(),
+              absl::StatusCode::kFailedPrecondition);
+  }
   const std::vector<cv::Mat> frames = DecodeAll(video);
   ASSERT_GT(frames.size(), 1000u);
   int faces = 0;
@@ -57,8 +64,9 @@ TEST(SnapshotRedaction, APersonsSnapshotKeepsNothingOfTheFace) {
                              static_cast<int>(f.box.width), static_cast<int>(f.box.height));
       const cv::Rect face_region = in_crop & cv::Rect(cv::Point(0, 0), snapshot.size());
       before.push_back(Detail(snapshot, face_region));
-      ASSERT_TRUE(
-          RedactSnapshot(masker->get(), nullptr, "person", person.crop, person.box, snapshot).ok());
+      ASSERT_TRUE(RedactSnapshot(masker->get(), nullptr, /*mask_plates=*/false, "person",
+                                 person.crop, person.box, snapshot)
+                      .ok());
       after.push_back(Detail(snapshot, face_region));
       EXPECT_LE(after.back(), kDetail) << "frame " << i << ": the face keeps detail";
       ++faces;
@@ -75,8 +83,9 @@ TEST(SnapshotRedaction, APersonsSnapshotKeepsNothingOfTheFace) {
 
 TEST(SnapshotRedaction, WithoutAFaceMaskerNothingIsStored) {
   cv::Mat snapshot(100, 40, CV_8UC3, cv::Scalar(80, 90, 100));
-  const absl::Status status = RedactSnapshot(nullptr, nullptr, "person", cv::Rect(0, 0, 40, 100),
-                                             BoxF{4, 10, 32, 80}, snapshot);
+  const absl::Status status =
+      RedactSnapshot(nullptr, nullptr, /*mask_plates=*/false, "person", cv::Rect(0, 0, 40, 100),
+                     BoxF{4, 10, 32, 80}, snapshot);
   EXPECT_EQ(status.code(), absl::StatusCode::kFailedPrecondition);
 }
 

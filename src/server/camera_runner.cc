@@ -189,14 +189,9 @@ void CameraRunner::AnalyticsLoop() {
   // Snapshots go to operators with alerts and search results: masked as live view is, and not
   // stored when that cannot be done (docs/privacy.md "Event snapshots").
   p.redact_snapshot = [this](const track::Track& track, cv::Mat& image) {
-    const privacy::PlateMasker* plates = options_.mask_plates ? plate_masker_.get() : nullptr;
-    absl::Status status = absl::OkStatus();
-    if (options_.mask_plates && plates == nullptr) {
-      status = absl::FailedPreconditionError("no plate masking");
-    } else {
-      status = privacy::RedactSnapshot(masker_.get(), plates, track.label, track.best.crop,
-                                       track.best.box, image);
-    }
+    const absl::Status status =
+        privacy::RedactSnapshot(masker_.get(), plate_masker_.get(), options_.mask_plates,
+                                track.label, track.best.crop, track.best.box, image);
     if (!status.ok()) {
       spdlog::warn("camera {}: snapshot of track {} withheld: {}", options_.camera.id, track.id,
                    std::string(status.message()));
